@@ -1,0 +1,448 @@
+"""The core IR: one resolved, type-checked policy.
+
+Produced by :mod:`dsl.lower` from the syntax tree (imports already resolved); consumed by the
+evaluator (:mod:`dsl.evaluator`) and the Z3 encoder (:mod:`checker.encode`) — nothing else feeds
+either backend. Names are resolved (tags expanded to title sets, definitions inlined), thresholds
+are exact :class:`~fractions.Fraction` values, and every rule carries its :class:`Citation` and the
+span of its declaration (spans never take part in equality).
+
+Decision semantics (both backends implement exactly this; ``docs/language.md`` states it for
+drafters). For a roster row with ``level``, ``titles`` and facts, in vote year ``Y``:
+
+1. ``in_scope``  ⇔ some scope rule has ``rule.level == level`` and shares a title with ``titles``.
+2. ``exempt``    ⇔ some exemption's condition holds (every exemption that holds is listed).
+3. ``status``    = ``exempt`` if exempt, else ``voted`` if in scope, else ``out_of_scope``.
+4. A venue rule is *active* ⇔ its condition holds and no rule that overrides it is active. An
+   active rule proposes its items in order: ``v`` always; ``v when c`` if ``c``; ``v otherwise`` if
+   no earlier item of that rule was proposed. ``proposed`` = the union over active rules, in venue
+   priority order (the order venues are declared); ``venues`` = the first ``max_venues`` of it.
+5. At each venue, with its tally: ``share = low / D`` (``D`` the declared denominator, ``D > 0``);
+   the session is valid ⇔ no quorum rule, or ``present``/``convened`` absent, or
+   ``present OP ratio × convened``; the band is the first band of the set applied at that venue
+   whose condition holds (``None`` if none holds).
+6. ``outcome`` = ``None`` without venues; else ``missing_tally`` if a venue has no tally; else
+   ``invalid_session`` if a session is invalid; else the combined outcome (``two_venues``) when there
+   are two or more venues; else the band of the one venue.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal, Union
+
+from dsl.spans import Span
+
+_NOSPAN = field(default=Span("<unknown>", 1, 1, 1, 1), compare=False, repr=False)
+
+Op = Literal["=", "!=", "<", "<=", ">", ">="]
+STATUSES = ("voted", "exempt", "out_of_scope")
+SPECIAL_OUTCOMES = ("missing_tally", "invalid_session")
+TALLY_FIELDS = ("issued", "collected", "high", "confidence", "low", "convened", "present")
+DENOMINATORS = ("collected", "issued", "convened", "present")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a rule comes from: document id and title, paragraph/article, the quoted sentence."""
+
+    doc: str
+    doc_title: str
+    para: str
+    quote: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.doc} {self.para}"
+
+
+# ---- expressions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Const:
+    value: bool
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Holds:
+    """The cadre holds at least one of ``titles``."""
+
+    titles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class LevelIs:
+    level: str
+
+
+@dataclass(frozen=True)
+class FactTrue:
+    """A boolean fact of the roster row."""
+
+    fact: str
+
+
+@dataclass(frozen=True)
+class IntConst:
+    value: int
+
+
+@dataclass(frozen=True)
+class IntFact:
+    fact: str
+
+
+@dataclass(frozen=True)
+class VoteYear:
+    pass
+
+
+@dataclass(frozen=True)
+class VenueCount:
+    """Number of venues decided (property context)."""
+
+
+IntTerm = Union[IntConst, IntFact, VoteYear, VenueCount]
+
+
+@dataclass(frozen=True)
+class IntCmp:
+    op: Op
+    left: IntTerm
+    right: IntTerm
+
+
+@dataclass(frozen=True)
+class ShareCmp:
+    """``share OP value`` where share = numerator / denominator of the tally (band context)."""
+
+    op: Op
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class InScope:
+    pass
+
+
+@dataclass(frozen=True)
+class IsExempt:
+    pass
+
+
+@dataclass(frozen=True)
+class StatusIs:
+    status: str
+
+
+@dataclass(frozen=True)
+class HasVenue:
+    venue: str
+
+
+Expr = Union[Const, Not, And, Or, Holds, LevelIs, FactTrue, IntCmp, ShareCmp, InScope, IsExempt, StatusIs, HasVenue]
+
+# ---- declarations ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Level:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FactDecl:
+    name: str
+    type: Literal["bool", "year", "int"]
+    label: str
+
+
+@dataclass(frozen=True)
+class TitleDecl:
+    code: str
+    label: str
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    name: str
+    level: str
+    titles: frozenset[str]
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class Exemption:
+    name: str
+    when: Expr
+    reason: str
+    cite: Citation
+    refines: str | None = None  # qualified name of the imported exemption it restates
+    refined: Exemption | None = field(default=None, compare=False, repr=False)
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class VenueDecl:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class MaxVenues:
+    count: int
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class VenueItem:
+    venue: str
+    kind: Literal["always", "when", "otherwise"]
+    when: Expr | None
+
+
+@dataclass(frozen=True)
+class VenueRule:
+    name: str
+    when: Expr
+    items: tuple[VenueItem, ...]
+    overrides: frozenset[str]
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class Ballot:
+    levels: tuple[tuple[str, str], ...]  # (code, Vietnamese label): high, confidence, low
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class ShareRule:
+    numerator: str  # "low"
+    denominator: str  # one of DENOMINATORS
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class QuorumRule:
+    counted: str  # "present"
+    op: Op
+    ratio: Fraction
+    base: str  # "convened"
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class BandRule:
+    code: str
+    label: str
+    when: Expr  # over ShareCmp only
+    severity: int
+    must: tuple[str, ...]
+    may: tuple[str, ...]
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class BandSet:
+    name: str  # qualified for imported sets: "qd96.bands"
+    bands: tuple[BandRule, ...]
+    refines: str | None = None
+    refined: BandSet | None = field(default=None, compare=False, repr=False)
+    span: Span = _NOSPAN
+
+    def band(self, code: str) -> BandRule:
+        return next(b for b in self.bands if b.code == code)
+
+
+@dataclass(frozen=True)
+class BandApplication:
+    band_set: str
+    venues: tuple[str, ...]
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class CombineRule:
+    outcome: str
+    label: str
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    label: str
+    after: tuple[str, ...]
+    start: _dt.date | None
+    deadline: _dt.date | None
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class Provision:
+    name: str
+    text: str
+    cite: Citation
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class PropertyDecl:
+    name: str
+    label: str
+    expr: Expr  # over roster facts and the plan (status, venues)
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    target: str  # a property of this policy, or "builtin.<property id>"
+    reason: str
+    cite: Citation | None
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class ExampleTally:
+    venue: str
+    counts: tuple[tuple[str, int], ...]  # (field, value) among TALLY_FIELDS
+
+
+@dataclass(frozen=True)
+class ExampleCase:
+    name: str
+    label: str
+    level: str
+    titles: frozenset[str]
+    facts: tuple[tuple[str, bool | int], ...]
+    tallies: tuple[ExampleTally, ...]
+    expect: tuple[tuple[str, str | None, object], ...]  # (key, argument, value)
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One policy, resolved. ``imports`` maps alias → imported policy (already lowered)."""
+
+    id: str
+    name: str
+    issuer: str
+    date: _dt.date | None
+    vote_year: int | None
+    summary: str
+    path: str
+    documents: tuple[tuple[str, str], ...]
+    levels: tuple[Level, ...]
+    facts: tuple[FactDecl, ...]
+    titles: tuple[TitleDecl, ...]
+    scope: tuple[ScopeRule, ...]
+    exemptions: tuple[Exemption, ...]
+    venues: tuple[VenueDecl, ...]
+    max_venues: MaxVenues | None
+    venue_rules: tuple[VenueRule, ...]
+    ballot: Ballot | None
+    share: ShareRule | None
+    quorum: QuorumRule | None
+    band_sets: tuple[BandSet, ...]
+    band_at: tuple[BandApplication, ...]
+    combine: CombineRule | None
+    schedule: tuple[Phase, ...]
+    provisions: tuple[Provision, ...]
+    properties: tuple[PropertyDecl, ...]
+    acknowledgements: tuple[Acknowledgement, ...]
+    examples: tuple[ExampleCase, ...]
+    imports: tuple[tuple[str, Policy], ...] = field(default=(), compare=False, repr=False)
+    sha256: str = field(default="", compare=False)
+    span: Span = _NOSPAN
+
+    # -- convenience look-ups (pure functions of the fields)
+    def band_set_at(self, venue: str) -> BandSet | None:
+        for app in self.band_at:
+            if venue in app.venues:
+                return next(b for b in self.band_sets if b.name == app.band_set)
+        return None
+
+    def title_codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.titles)
+
+    def venue_codes(self) -> tuple[str, ...]:
+        return tuple(v.code for v in self.venues)
+
+    def level_codes(self) -> tuple[str, ...]:
+        return tuple(lv.code for lv in self.levels)
+
+    def fact(self, name: str) -> FactDecl | None:
+        return next((f for f in self.facts if f.name == name), None)
+
+    def imported(self, alias: str) -> Policy | None:
+        return dict(self.imports).get(alias)
+
+    def missing_for_evaluation(self) -> list[str]:
+        """What this policy lacks to plan a roster / evaluate tallies (empty when complete)."""
+        missing = []
+        if not self.levels:
+            missing.append("levels")
+        if not self.titles:
+            missing.append("titles")
+        if not self.scope:
+            missing.append("scope rules")
+        if not self.venues:
+            missing.append("venues")
+        if not self.venue_rules:
+            missing.append("venue rules")
+        return missing
+
+    def missing_for_tallies(self) -> list[str]:
+        missing = []
+        if self.share is None:
+            missing.append("share (denominator)")
+        for v in self.venues:
+            if self.band_set_at(v.code) is None:
+                missing.append(f"bands applied at venue '{v.code}'")
+        return missing
+
+
+#: The properties every policy is checked against (section 5 of the brief). The checker implements
+#: each; a policy may acknowledge one as a known finding with ``acknowledge builtin.<id> reason …``.
+BUILTIN_PROPERTIES: dict[str, str] = {
+    "bands_disjoint": "no share falls in two bands of one band set",
+    "bands_cover": "every valid tally falls in some band of the set applied at its venue",
+    "severity_monotone": "a larger share never falls in a less severe band",
+    "max_venues": "no cadre is proposed more venues than max_venues, whatever titles they combine",
+    "exemption_overrides_scope": "an exempt cadre has no venue and no outcome",
+    "voted_has_venue": "a cadre in scope and not exempt has at least one venue",
+    "venue_implies_scope": "a cadre with a venue is in scope",
+    "no_conflict": "no two venue rules are active together unless one overrides the other",
+    "no_dead_rule": "every scope rule, exemption, venue rule, venue item and band can fire",
+    "schedule_feasible": "the phases can be dated within their windows, in their order",
+    "refinement_keeps": "a declaration that refines an imported one decides the same cases",
+}
