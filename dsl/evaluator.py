@@ -321,7 +321,8 @@ class Evaluator:
                 q = self.policy.quorum
                 trace.append(Step("session", "quorum", f"{v}: {t.present} present of {t.convened} convened, below {q.ratio}", q.cite))
             if r.band is not None:
-                trace.append(Step("band", r.band.code, f"{v}: share {r.share.numerator}/{r.share.denominator} → {r.band.label}" if r.share is not None else v, r.band.cite))
+                den = self.denominator(t)
+                trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {den} {self._denominator} (share {r.share}) → {r.band.label}", r.band.cite))
         outcome = self.outcome(plan, results)
         if outcome is not None and len(plan.venues) >= 2 and self.policy.combine and outcome == self.policy.combine.outcome:
             trace.append(Step("outcome", outcome, self.policy.combine.label, self.policy.combine.cite))

@@ -30,7 +30,7 @@ def display_path(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
-    
+
 
 class _Loader:
     def __init__(self) -> None:

@@ -1,0 +1,287 @@
+"""The ``tinnhiem`` command line (also ``python -m tinnhiem``).
+
+Takes the arguments of section 3 of the brief; produces reports on stdout or ``--output`` and exits
+0 (ok), 1 (some input rows rejected, the rest still decided; or a property refuted), 2 (unusable
+input, a policy with errors, a usage error). Problems are printed as diagnostics — never a Python
+traceback (set ``TINNHIEM_DEBUG=1`` to see one for an internal error, which exits 3).
+
+Commands: ``check`` (via :mod:`checker.command`), ``plan``, ``evaluate``, ``explain``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+import policy as bundled
+from dsl.diagnostics import PolicyError, did_you_mean
+from dsl.evaluator import Decision, Evaluator, Plan, Tally, compile_policy
+from dsl.ir import Policy
+from dsl.loader import load_policy
+from tinnhiem import report
+from tinnhiem.csvio import InputError
+from tinnhiem.roster import Rejected, Roster, read_roster
+from tinnhiem.tallies import TallyRow, read_tallies
+
+PROGRESS_THRESHOLD = 50_000
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tinnhiem", description="Confidence-vote rules (lấy phiếu tín nhiệm) as checked policy code.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("check", help="parse, type-check and prove every property of each policy")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="policy files (default: the bundled policies)")
+    c.add_argument("--format", choices=("text", "json", "junit", "sarif"), default="text")
+    c.add_argument("--output", metavar="FILE")
+    c.add_argument("--timeout-ms", type=int, default=10_000, metavar="N", help="solver time limit per property (default 10000)")
+
+    def common(sp: argparse.ArgumentParser, tallies: bool, formats: bool = True) -> None:
+        sp.add_argument("--roster", required=True, metavar="FILE", help="roster CSV")
+        if tallies:
+            sp.add_argument("--tallies", required=tallies == "required", metavar="FILE", help="tallies CSV")
+        sp.add_argument("--policy", metavar="FILE", help="policy file (default: the bundled thanhhoa-kh134.policy)")
+        sp.add_argument("--year", metavar="YYYY", help="vote year (default: the policy's vote_year)")
+        if formats:
+            sp.add_argument("--format", choices=("table", "json", "csv"), default="table")
+            sp.add_argument("--output", metavar="FILE")
+            sp.add_argument("--limit", type=int, metavar="N", help="table format: show the first N cadres only")
+
+    common(sub.add_parser("plan", help="who is voted, where, who is exempt and why, who is out of scope"), tallies=False)
+    common(sub.add_parser("evaluate", help="each cadre's band per venue, the consequences, the outcome"), tallies="required")  # type: ignore[arg-type]
+    e = sub.add_parser("explain", help="the rules that fired for one cadre, with citations and quoted text")
+    e.add_argument("cadre_id", metavar="CADRE_ID")
+    common(e, tallies=True, formats=False)  # type: ignore[arg-type]
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors exit 2 after printing usage
+        return int(exc.code or 0)
+    try:
+        match args.command:
+            case "check":
+                from checker.command import check_main
+
+                return check_main(list(args.paths), args.format, args.output, args.timeout_ms)
+            case "plan":
+                return cmd_plan(args)
+            case "evaluate":
+                return cmd_evaluate(args)
+            case "explain":
+                return cmd_explain(args)
+            case _:
+                raise UsageError(f"unknown command {args.command}")
+    except PolicyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"tinnhiem: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinnhiem: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # an internal error: say so plainly, no traceback unless asked
+        if os.environ.get("TINNHIEM_DEBUG"):
+            raise
+        print(f"tinnhiem: internal error: {type(exc).__name__}: {exc}\n"
+              "help: this is a bug in tinnhiem; run again with TINNHIEM_DEBUG=1 and report the output", file=sys.stderr)
+        return 3
+
+
+# ---- shared steps -------------------------------------------------------------------------------------
+
+
+def _load(args: argparse.Namespace) -> tuple[Policy, int]:
+    path = args.policy or str(bundled.path())
+    pol = load_policy(path)
+    missing = pol.missing_for_evaluation()
+    if missing:
+        raise UsageError(f"policy '{pol.id}' ({path}) cannot plan a roster: it has no {', '.join(missing)}; "
+                         f"use a policy that declares them, e.g. the bundled {bundled.DEFAULT}")
+    if args.year is not None:
+        try:
+            year = int(args.year)
+        except ValueError:
+            raise UsageError(f"--year must be a year such as 2023, not '{args.year}'") from None
+        if not 1945 <= year <= 2100:
+            raise UsageError(f"--year must be between 1945 and 2100, not {year}")
+    elif pol.vote_year is None:
+        raise UsageError(f"policy '{pol.id}' has no vote_year; give --year")
+    else:
+        year = pol.vote_year
+    return pol, year
+
+
+def _console_out(args: argparse.Namespace) -> tuple[Console, Any]:
+    if getattr(args, "output", None):
+        fh = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by _emit
+        return Console(file=fh, width=200, color_system=None, soft_wrap=False), fh
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    return console, None
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _emit(args: argparse.Namespace, pol: Policy, doc: dict[str, Any], roster: Roster) -> None:
+    match args.format:
+        case "json":
+            _write(args, report.to_json(doc))
+        case "csv":
+            _write(args, report.to_csv(doc, roster.extra_columns))
+        case "table":
+            from tinnhiem.table import render_document
+
+            try:
+                console, fh = _console_out(args)
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+            try:
+                render_document(doc, console, pol, args.limit)
+            finally:
+                if fh is not None:
+                    fh.close()
+        case _:
+            raise UsageError(f"unknown format {args.format}")
+
+
+def _plans(ev: Evaluator, roster: Roster) -> dict[str, Plan]:
+    return {e.cadre.cadre_id: ev.plan(e.cadre) for e in roster.entries}
+
+
+def _progress(total: int):
+    """A rich progress bar on stderr for long inputs; None when short or stderr is not a terminal."""
+    if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(file=sys.stderr), transient=True)
+
+
+def _count_lines(path: str) -> int:
+    try:
+        with open(path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return 0
+
+
+# ---- commands -------------------------------------------------------------------------------------------
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    pol, year = _load(args)
+    ev = compile_policy(pol, year)
+    roster = read_roster(args.roster, pol)
+    cadres = [report.plan_entry(pol, e, ev.plan(e.cadre)) for e in roster.entries]
+    doc = report.document(pol, roster, None, year, cadres, roster.rejected, None)
+    _emit(args, pol, doc, roster)
+    return 1 if roster.rejected else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    pol, year = _load(args)
+    missing = pol.missing_for_tallies()
+    if missing:
+        raise UsageError(f"policy '{pol.id}' cannot evaluate tallies: it has no {', '.join(missing)}")
+    ev = compile_policy(pol, year)
+    roster = read_roster(args.roster, pol)
+    plans = _plans(ev, roster)
+    rejected_ids = {r.cadre_id: r.line for r in roster.rejected if r.cadre_id and r.cadre_id not in plans}
+    stream = read_tallies(args.tallies, pol, plans, rejected_ids, lambda: list(plans))
+    tallies: dict[str, dict[str, Tally]] = {}
+    tally_rejected: list[Rejected] = []
+    read = evaluated = 0
+    progress = _progress(_count_lines(args.tallies))
+    task = progress.add_task("evaluating tallies", total=_count_lines(args.tallies)) if progress else None
+    if progress:
+        progress.start()
+    try:
+        for item in stream.rows:
+            read += 1
+            if progress and read % 5000 == 0:
+                progress.update(task, completed=read)  # type: ignore[arg-type]
+            if isinstance(item, TallyRow):
+                evaluated += 1
+                tallies.setdefault(item.cadre_id, {})[item.tally.venue] = item.tally
+            else:
+                tally_rejected.append(item)
+    finally:
+        if progress:
+            progress.stop()
+    cadres = []
+    for e in roster.entries:
+        d: Decision = ev.decide(e.cadre, tallies.get(e.cadre.cadre_id, {}), plans[e.cadre.cadre_id])
+        cadres.append(report.evaluate_entry(pol, e, d))
+    rejected = roster.rejected + tally_rejected
+    doc = report.document(pol, roster, stream.sha256, year, cadres, rejected, (read, evaluated, len(tally_rejected)))
+    _emit(args, pol, doc, roster)
+    return 1 if rejected else 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    pol, year = _load(args)
+    ev = compile_policy(pol, year)
+    roster = read_roster(args.roster, pol)
+    by_id = roster.by_id()
+    entry = by_id.get(args.cadre_id)
+    console = Console()
+    if entry is None:
+        own = [r for r in roster.rejected if r.cadre_id == args.cadre_id]
+        if own:
+            console.print(f"{own[0].file}:{own[0].line}: the row of '{args.cadre_id}' was rejected: {own[0].reason}")
+            return 1
+        hint = did_you_mean(args.cadre_id, by_id)
+        raise UsageError(f"no cadre '{args.cadre_id}' in {args.roster}" + (f"\nhelp: {hint}" if hint else ""))
+    plan = ev.plan(entry.cadre)
+    decision = None
+    rejected_own: list[Rejected] = []
+    if args.tallies:
+        plans = {entry.cadre.cadre_id: plan}
+        stream = read_tallies(args.tallies, pol, plans, {}, lambda: [])
+        tallies: dict[str, Tally] = {}
+        for item in stream.rows:
+            if isinstance(item, TallyRow):
+                tallies[item.tally.venue] = item.tally
+            elif item.cadre_id == args.cadre_id:
+                rejected_own.append(item)
+        decision = ev.decide(entry.cadre, tallies, plan)
+    from tinnhiem.table import render_trace
+
+    c = entry.cadre
+    line = (f"{c.cadre_id} · {c.full_name} · {c.level} · {c.unit}\n"
+            f"titles: {', '.join(sorted(c.titles)) or 'none'} · " + " · ".join(f"{k}: {v}" for k, v in c.facts.items())
+            + f" · vote year {year}")
+    render_trace(console, pol, line, plan, decision)
+    for r in rejected_own:
+        console.print(f"{r.file}:{r.line}: tally rejected: {r.reason}")
+    return 1 if rejected_own else 0

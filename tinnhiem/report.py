@@ -1,0 +1,194 @@
+"""Decision documents: what ``plan`` and ``evaluate`` report.
+
+Takes the policy, the roster, the evaluator's plans/decisions, the tallies and the rejected rows;
+produces one JSON-ready document in the shape fixed by the brief (section 3) — policy and input
+digests, the year, one entry per accepted cadre (status, exemptions, venues with share and band,
+outcome, citations), the rejected rows, and a summary whose counts reconcile. The CSV writer and the
+table renderer (``tinnhiem.table``) both render this document, so the three formats cannot disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Any
+
+from dsl import ir
+from dsl.evaluator import Decision, Plan
+from tinnhiem.csvio import safe_cell
+from tinnhiem.roster import Rejected, Roster, RosterEntry
+
+
+def cite_label(c: ir.Citation | None) -> str | None:
+    return c.label if c else None
+
+
+def percent(share: Fraction) -> str:
+    """An exact share as a percentage with two decimals, rounded half up, for display only."""
+    hundredths = share * 10000
+    whole, rest = divmod(hundredths.numerator, hundredths.denominator)
+    if 2 * rest >= hundredths.denominator:
+        whole += 1
+    return f"{whole // 100}.{whole % 100:02d}%"
+
+
+def _policy_block(policy: ir.Policy) -> dict[str, Any]:
+    return {"name": policy.id, "title": policy.name, "file": policy.path.rsplit("/", 1)[-1], "sha256": policy.sha256}
+
+
+def _cites(plan: Plan, decision: Decision | None) -> list[str]:
+    seen: list[str] = []
+    for step in (decision.trace if decision else plan.trace):
+        if step.cite and step.kind != "overridden" and step.cite.label not in seen:
+            seen.append(step.cite.label)
+    return seen
+
+
+def _cadre_head(entry: RosterEntry, plan: Plan) -> dict[str, Any]:
+    c = entry.cadre
+    return {
+        "cadre_id": c.cadre_id, "full_name": c.full_name, "level": c.level, "unit": c.unit,
+        "titles": sorted(c.titles), "line": entry.line, "status": plan.status,
+        "exemptions": [{"rule": x.name, "reason": x.reason, "cite": x.cite.label} for x in plan.exemptions],
+    }
+
+
+def plan_entry(policy: ir.Policy, entry: RosterEntry, plan: Plan) -> dict[str, Any]:
+    out = _cadre_head(entry, plan)
+    rule_cites = {r.name: r.cite.label for r in policy.venue_rules}
+    cite = ", ".join(rule_cites[n] for n in plan.active_rules)
+    out["venues"] = [{"venue": v, "cite": cite} for v in plan.venues]
+    out["venue_rules"] = list(plan.active_rules)
+    out["outcome"] = None
+    out["cites"] = _cites(plan, None)
+    if entry.extra:
+        out["extra"] = dict(entry.extra)
+    return out
+
+
+def evaluate_entry(policy: ir.Policy, entry: RosterEntry, decision: Decision) -> dict[str, Any]:
+    plan = decision.plan
+    out = _cadre_head(entry, plan)
+    venues = []
+    for r in decision.results:
+        t = r.tally
+        item: dict[str, Any] = {"venue": r.venue, "tally": "present" if t else "missing"}
+        if t is None:
+            item.update({"collected": None, "low": None, "low_share": None, "percent": None, "band": None,
+                         "consequences": [], "cite": None})
+        else:
+            band = r.band
+            item.update({
+                "issued": t.issued, "collected": t.collected, "high": t.high, "confidence": t.confidence, "low": t.low,
+                "convened": t.convened, "present": t.present,
+                "denominator": policy.share.denominator if policy.share else "collected",
+                "low_share": f"{r.share.numerator}/{r.share.denominator}" if r.share is not None else None,
+                "percent": percent(r.share) if r.share is not None else None,
+                "session_valid": r.session_valid,
+                "band": band.code if band else None,
+                "band_label": band.label if band else None,
+                "band_set": r.band_set,
+                "consequences": list(band.must + band.may) if band else [],
+                "must": list(band.must) if band else [],
+                "options": list(band.may) if band else [],
+                "cite": band.cite.label if band else None,
+            })
+        venues.append(item)
+    out["venues"] = venues
+    out["venue_rules"] = list(plan.active_rules)
+    out["outcome"] = decision.outcome
+    if decision.outcome and policy.combine and decision.outcome == policy.combine.outcome:
+        out["outcome_label"] = policy.combine.label
+    out["cites"] = _cites(plan, decision)
+    if entry.extra:
+        out["extra"] = dict(entry.extra)
+    return out
+
+
+def rejected_list(rows: Iterable[Rejected]) -> list[dict[str, Any]]:
+    return [{"file": r.file, "line": r.line, "cadre_id": r.cadre_id or None, "reason": r.reason} for r in rows]
+
+
+def summarise(cadres: list[dict[str, Any]], roster: Roster, tally_counts: tuple[int, int, int] | None) -> dict[str, Any]:
+    status = Counter(c["status"] for c in cadres)
+    outcomes = Counter(c["outcome"] for c in cadres if c["outcome"] is not None)
+    by_venue: dict[str, Counter[str]] = {}
+    missing = 0
+    for c in cadres:
+        for v in c["venues"]:
+            if v.get("tally") == "missing":
+                missing += 1
+            key = v.get("band") or ("planned" if tally_counts is None else ("missing" if v.get("tally") == "missing" else "no_band"))
+            by_venue.setdefault(v["venue"], Counter())[key] += 1
+    summary: dict[str, Any] = {}
+    if tally_counts is None:
+        summary.update({"rows_read": roster.rows_read, "rows_evaluated": len(roster.entries), "rows_rejected": len(roster.rejected)})
+    else:
+        read, evaluated, rejected = tally_counts
+        summary.update({"rows_read": read, "rows_evaluated": evaluated, "rows_rejected": rejected})
+    summary.update({
+        "roster_rows": roster.rows_read, "roster_rejected": len(roster.rejected),
+        "cadres": len(cadres), "voted": status.get("voted", 0), "exempt": status.get("exempt", 0),
+        "out_of_scope": status.get("out_of_scope", 0),
+    })
+    if tally_counts is not None:
+        summary["missing_tallies"] = missing
+        summary["outcomes"] = dict(sorted(outcomes.items()))
+    summary["venues"] = {v: dict(sorted(c.items())) for v, c in sorted(by_venue.items())}
+    return summary
+
+
+def document(policy: ir.Policy, roster: Roster, tallies_sha: str | None, year: int, cadres: list[dict[str, Any]],
+             rejected: list[Rejected], tally_counts: tuple[int, int, int] | None) -> dict[str, Any]:
+    inputs: dict[str, Any] = {"roster": roster.path, "roster_sha256": roster.sha256}
+    if tallies_sha is not None:
+        inputs["tallies_sha256"] = tallies_sha
+    return {
+        "policy": _policy_block(policy),
+        "inputs": inputs,
+        "year": year,
+        "cadres": cadres,
+        "rejected": rejected_list(rejected),
+        "summary": summarise(cadres, roster, tally_counts),
+    }
+
+
+def to_json(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = ("cadre_id", "full_name", "level", "unit", "titles", "status", "exemptions", "venue", "issued", "collected",
+               "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason")
+
+
+def to_csv(doc: Mapping[str, Any], extra_columns: list[str]) -> str:
+    """One row per cadre and venue (one row for a cadre without venue), then one row per rejected input row."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS) + extra_columns, lineterminator="\n", restval="")
+    w.writeheader()
+    for c in doc["cadres"]:
+        base = {
+            "cadre_id": c["cadre_id"], "full_name": c["full_name"], "level": c["level"], "unit": c["unit"],
+            "titles": ";".join(c["titles"]), "status": c["status"],
+            "exemptions": "; ".join(f"{x['reason']} ({x['cite']})" for x in c["exemptions"]),
+            "outcome": c["outcome"] or "", "cites": "; ".join(c["cites"]), "line": c["line"],
+        }
+        base.update({k: c.get("extra", {}).get(k, "") for k in extra_columns})
+        for v in c["venues"] or [{}]:
+            row = dict(base)
+            if v:
+                row.update({
+                    "venue": v["venue"], "issued": v.get("issued", ""), "collected": v.get("collected", ""),
+                    "low": v.get("low", ""), "low_share": v.get("low_share", ""), "percent": v.get("percent", ""),
+                    "band": "missing_tally" if v.get("tally") == "missing" else v.get("band", ""),
+                    "consequences": "; ".join(v.get("consequences", [])),
+                })
+            w.writerow({k: safe_cell(x) for k, x in row.items()})
+    for r in doc["rejected"]:
+        row = {"cadre_id": r.get("cadre_id") or "", "status": "rejected", "file": r["file"], "line": r["line"], "reason": r["reason"]}
+        w.writerow({k: safe_cell(x) for k, x in row.items()})
+    return buf.getvalue()

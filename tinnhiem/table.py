@@ -1,0 +1,156 @@
+"""Human-readable reports in the terminal (rich).
+
+Takes a decision document (:mod:`tinnhiem.report`) or a decision trace; produces a table per cadre
+(venues, share as an exact fraction and a percentage, band, consequences in Vietnamese, outcome,
+citations), the rejected rows, and a summary; or, for ``explain``, the numbered trace of the rules
+that fired with their quoted text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from dsl import ir
+from dsl.evaluator import Decision, Plan
+
+STATUS_VI = {"voted": "lấy phiếu", "exempt": "không lấy phiếu (miễn)", "out_of_scope": "ngoài phạm vi"}
+OUTCOME_VI = {"missing_tally": "thiếu kết quả kiểm phiếu", "invalid_session": "hội nghị không đủ điều kiện (số có mặt)"}
+
+
+def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, limit: int | None = None) -> None:
+    pol = doc["policy"]
+    inputs = doc["inputs"]
+    head = Text()
+    head.append(f"{policy.name or pol['name']}\n", style="bold")
+    head.append(f"policy {pol['name']} ({pol['file']}) sha256 {pol['sha256'][:16]}…  ·  năm lấy phiếu {doc['year']}\n")
+    head.append(f"roster {inputs['roster']} sha256 {inputs['roster_sha256'][:16]}…")
+    if "tallies_sha256" in inputs:
+        head.append(f"  ·  tallies sha256 {inputs['tallies_sha256'][:16]}…")
+    console.print(Panel(head, title="tinnhiem", box=box.ROUNDED))
+
+    evaluated = "tallies_sha256" in inputs
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=False)
+    table.add_column("Cán bộ", overflow="fold", min_width=14)
+    table.add_column("Chức danh", overflow="fold", min_width=15)
+    table.add_column("Trạng thái", overflow="fold", min_width=10, max_width=28)
+    table.add_column("Nơi lấy phiếu", min_width=12)
+    if evaluated:
+        table.add_column("Phiếu thấp", justify="right", min_width=10)
+        table.add_column("Mức", min_width=12)
+        table.add_column("Kết quả", min_width=12)
+    table.add_column("Căn cứ", overflow="fold", min_width=12, max_width=24)
+    cadres = doc["cadres"]
+    shown = cadres if limit is None else cadres[:limit]
+    legend: dict[str, tuple[str, list[str], list[str], str]] = {}
+    for c in shown:
+        who = f"{c['cadre_id']}\n{c['full_name']}" if c["full_name"] else c["cadre_id"]
+        if c["exemptions"]:
+            status = "miễn: " + "; ".join(x["reason"] for x in c["exemptions"])
+        else:
+            status = STATUS_VI.get(c["status"], c["status"])
+        venues = "\n".join(v["venue"] for v in c["venues"]) or "—"
+        row = [who, "\n".join(c["titles"]) or "—", status, venues]
+        if evaluated:
+            shares, bands = [], []
+            for v in c["venues"]:
+                if v.get("tally") == "missing":
+                    shares.append("—")
+                    bands.append("thiếu phiếu")
+                    continue
+                den = v[v.get("denominator", "collected")]
+                shares.append(f"{v['low']}/{den} = {v['percent']}")
+                band = v["band"] or "—"
+                if v.get("session_valid") is False:
+                    band += " ✗"
+                bands.append(band)
+                if v["band"]:
+                    legend.setdefault(f"{v['band']} ({v['band_set']})", (v["band_label"], v["must"], v["options"], v["cite"]))
+            outcome = c["outcome"] or "—"
+            if c.get("outcome_label"):
+                legend.setdefault(outcome, (c["outcome_label"], [], [], ""))
+            elif outcome in OUTCOME_VI:
+                legend.setdefault(outcome, (OUTCOME_VI[outcome], [], [], ""))
+            row += ["\n".join(shares) or "—", "\n".join(bands) or "—", outcome]
+        row.append(compress_cites(c["cites"]) or "—")
+        table.add_row(*row)
+    console.print(table)
+    if limit is not None and len(cadres) > limit:
+        console.print(f"… {len(cadres) - limit} more cadres (all of them are in --format json/csv, or without --limit)")
+    if legend:
+        leg = Table(title="Mức và hệ quả (bands and consequences)", box=box.SIMPLE, show_lines=True)
+        leg.add_column("Mức / kết quả", no_wrap=True)
+        leg.add_column("Nghĩa", overflow="fold", max_width=40)
+        leg.add_column("Hệ quả", overflow="fold", max_width=70)
+        leg.add_column("Căn cứ", overflow="fold", max_width=16)
+        for code, (label, must, options, cite) in sorted(legend.items()):
+            cons = "\n".join([f"• {m}" for m in must] + [f"◦ hoặc: {o}" for o in options]) or "—"
+            leg.add_row(code, label, cons, cite or "")
+        console.print(leg)
+        console.print("• bắt buộc (mandatory)  ◦ cấp có thẩm quyền chọn (options for the competent authority)  ✗ hội nghị không đủ 2/3 có mặt")
+
+    if doc["rejected"]:
+        rej = Table(title="Dòng bị từ chối (rejected rows)", box=box.SIMPLE)
+        rej.add_column("file:line")
+        rej.add_column("cadre_id")
+        rej.add_column("reason", overflow="fold")
+        for r in doc["rejected"]:
+            rej.add_row(f"{r['file']}:{r['line']}", r.get("cadre_id") or "", r["reason"])
+        console.print(rej)
+
+    s = doc["summary"]
+    summ = Table(title="Tổng hợp (summary)", box=box.SIMPLE, show_header=False)
+    summ.add_column("what")
+    summ.add_column("count", justify="right")
+    what = "tally rows" if evaluated else "roster rows"
+    summ.add_row(f"{what} read", str(s["rows_read"]))
+    summ.add_row(f"{what} evaluated", str(s["rows_evaluated"]))
+    summ.add_row(f"{what} rejected", str(s["rows_rejected"]))
+    if evaluated:
+        summ.add_row("roster rows read / rejected", f"{s['roster_rows']} / {s['roster_rejected']}")
+    summ.add_row("cadres: voted · exempt · out of scope", f"{s['voted']} · {s['exempt']} · {s['out_of_scope']}")
+    if evaluated:
+        summ.add_row("planned venues with no tally", str(s["missing_tallies"]))
+        for k, n in s["outcomes"].items():
+            summ.add_row(f"outcome {k}", str(n))
+    for venue, counts in s["venues"].items():
+        summ.add_row(f"venue {venue}", ", ".join(f"{k} {n}" for k, n in counts.items()))
+    console.print(summ)
+
+
+def compress_cites(labels: list[str]) -> str:
+    """["KH134 P3", "KH134 P5", "NQ96 các mức"] → "KH134 P3, P5; NQ96 các mức"."""
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        doc, _, para = label.partition(" ")
+        groups.setdefault(doc, []).append(para)
+    return "; ".join(f"{doc} {', '.join(paras)}" for doc, paras in groups.items())
+
+
+def render_trace(console: Console, policy: ir.Policy, cadre_line: str, plan: Plan, decision: Decision | None) -> None:
+    steps = decision.trace if decision else plan.trace
+    console.print(Panel(Text(cadre_line), title="explain", box=box.ROUNDED))
+    if not steps:
+        console.print("No rule fired: the cadre holds no title in scope at this level and no exemption applies.")
+    items = []
+    for i, step in enumerate(steps, 1):
+        t = Text()
+        t.append(f"{i:>2}. ", style="bold")
+        t.append(f"[{step.kind}] ", style="cyan")
+        t.append(f"{step.rule}: ", style="bold")
+        t.append(step.detail)
+        if step.cite:
+            t.append(f"\n    {step.cite.label} — {step.cite.doc_title}", style="dim")
+            t.append(f"\n    “{step.cite.quote}”", style="italic")
+        items.append(t)
+    console.print(Group(*items))
+    status = STATUS_VI.get(plan.status, plan.status)
+    line = f"status: {plan.status} ({status}); venues: {', '.join(plan.venues) or 'none'}"
+    if decision is not None:
+        line += f"; outcome: {decision.outcome or 'null'}"
+    console.print(Text(line, style="bold"))
