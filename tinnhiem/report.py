@@ -54,6 +54,7 @@ def _cadre_head(entry: RosterEntry, plan: Plan) -> dict[str, Any]:
         "cadre_id": c.cadre_id, "full_name": c.full_name, "level": c.level, "unit": c.unit,
         "titles": sorted(c.titles), "line": entry.line, "status": plan.status,
         "exemptions": [{"rule": x.name, "reason": x.reason, "cite": x.cite.label} for x in plan.exemptions],
+        "warnings": list(entry.warnings),
     }
 
 

@@ -34,6 +34,7 @@ class RosterEntry:
     cadre: Cadre
     titles_text: str
     extra: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -95,6 +96,7 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
             reject(f"unknown title code '{c}'" + (f" — {hint}" if hint else ""))
             continue
         facts: dict[str, bool | int] = {}
+        warnings: list[str] = []
         problem = None
         for fd in policy.facts:
             raw = v[fd.name].strip()
@@ -110,7 +112,7 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
                 case "year" | "int":
                     if not raw:
                         if codes:
-                            problem = f"{fd.name} is empty; it is needed for a cadre with titles ({fd.label})"
+                            warnings.append(f"{fd.name} is empty: no rule that compares it can apply ({fd.label})")
                         continue
                     try:
                         number = int(raw)
@@ -129,7 +131,7 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
             reject(problem)
             continue
         cadre = Cadre(cid, level, frozenset(codes), facts, v["full_name"].strip(), v["unit"].strip())
-        entries.append(RosterEntry(row.line, cadre, ";".join(codes), {k: v[k] for k in extra}))
+        entries.append(RosterEntry(row.line, cadre, ";".join(codes), {k: v[k] for k in extra}, tuple(warnings)))
     return Roster(path, f.sha256, f.header, extra, entries, rejected, rows)
 
 

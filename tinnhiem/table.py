@@ -54,6 +54,8 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
             status = "miễn: " + "; ".join(x["reason"] for x in c["exemptions"])
         else:
             status = STATUS_VI.get(c["status"], c["status"])
+        if c.get("warnings"):
+            status += "\n⚠ " + "\n⚠ ".join(c["warnings"])
         venues = "\n".join(v["venue"] for v in c["venues"]) or "—"
         row = [who, "\n".join(c["titles"]) or "—", status, venues]
         if evaluated:

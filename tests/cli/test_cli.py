@@ -79,7 +79,6 @@ def test_plan_year_option_changes_the_exemption(tmp_path, capsys):
         ("X1,A,provence,U,bi_thu,false,2020,", "unknown level 'provence'"),
         ("X1,A,province,U,bi_thu,maybe,2020,", "retirement_notice must be true or false"),
         ("X1,A,province,U,bi_thu,false,năm 2020,", "appointed_year must be a whole number"),
-        ("X1,A,province,U,bi_thu,false,,", "appointed_year is empty"),
         (",A,province,U,bi_thu,false,2020,", "cadre_id is empty"),
         ("C1,A,province,U,bi_thu,false,2020,", "already appears on line 2"),
         ("X1,A,province,U,bi_thu,false", "the row has 6 fields"),
@@ -121,6 +120,14 @@ def test_missing_roster_file_and_bad_year_exit_2(tmp_path, capsys):
     code, _, err = run(capsys, "plan", "--roster", roster, "--year", "20x")
     assert code == 2 and "--year" in err
     assert run(capsys, "plan")[0] == 2  # usage error
+
+
+def test_empty_appointment_year_is_kept_with_a_warning(tmp_path, capsys):
+    roster = write(tmp_path, "r.csv", GOOD_ROSTER + "X1,A,province,U,bi_thu,false,,\n")
+    code, doc = run_json(capsys, "plan", "--roster", roster)
+    x1 = {c["cadre_id"]: c for c in doc["cadres"]}["X1"]
+    assert code == 0 and x1["status"] == "voted"
+    assert "appointed_year is empty" in x1["warnings"][0]
 
 
 def test_bom_is_accepted(tmp_path, capsys):
