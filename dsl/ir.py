@@ -359,7 +359,7 @@ class Policy:
     date: _dt.date | None
     vote_year: int | None
     summary: str
-    path: str
+    path: str = field(compare=False)
     documents: tuple[tuple[str, str], ...]
     levels: tuple[Level, ...]
     facts: tuple[FactDecl, ...]

@@ -452,7 +452,7 @@ def parse(text: str, path: str) -> s.PolicyFile:
     for lineno, line in enumerate(text.split("\n"), 1):
         pos = _comment_start(line)
         if pos is not None:
-            comments.append(s.Comment(line[pos:].rstrip("\r"), Span(path, lineno, pos + 1, lineno, len(line) + 1)))
+            comments.append(s.Comment(line[pos:].rstrip(), Span(path, lineno, pos + 1, lineno, len(line) + 1)))
     return s.PolicyFile(path, items, tuple(comments))
 
 

@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
 
     common(sub.add_parser("plan", help="who is voted, where, who is exempt and why, who is out of scope"), tallies=False)
     common(sub.add_parser("evaluate", help="each cadre's band per venue, the consequences, the outcome"), tallies="required")  # type: ignore[arg-type]
+    f = sub.add_parser("fmt", help="rewrite policy files in canonical layout")
+    f.add_argument("paths", nargs="+", metavar="PATH", help="policy files")
+    f.add_argument("--check", action="store_true", help="report files that would change; write nothing")
+
+    t = sub.add_parser("test", help="run the examples written inside policy files")
+    t.add_argument("paths", nargs="*", metavar="PATH", help="policy files (default: the bundled policies)")
+
     e = sub.add_parser("explain", help="the rules that fired for one cadre, with citations and quoted text")
     e.add_argument("cadre_id", metavar="CADRE_ID")
     common(e, tallies=True, formats=False)  # type: ignore[arg-type]
@@ -82,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
                 return cmd_evaluate(args)
             case "explain":
                 return cmd_explain(args)
+            case "test":
+                return cmd_test(args)
+            case "fmt":
+                return cmd_fmt(args)
             case _:
                 raise UsageError(f"unknown command {args.command}")
     except PolicyError as exc:
@@ -285,3 +296,85 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for r in rejected_own:
         console.print(f"{r.file}:{r.line}: tally rejected: {r.reason}")
     return 1 if rejected_own else 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run every example of each policy; print expected vs got and the trace of each failure."""
+    from dsl.evaluator import run_example
+
+    paths = list(args.paths) or [str(p) for p in bundled.all_paths()]
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    errors: list[PolicyError] = []
+    total = failed = 0
+    for path in paths:
+        try:
+            pol = load_policy(path)
+        except PolicyError as exc:
+            errors.append(exc)
+            continue
+        if not pol.examples:
+            console.print(f"[dim]{path}: no examples[/dim]")
+            continue
+        ev = compile_policy(pol)
+        console.print(f"[bold]{path}[/bold] ({pol.id}, {len(pol.examples)} examples)")
+        for ex in pol.examples:
+            total += 1
+            result = run_example(ev, ex)
+            if result.passed:
+                console.print(f"  [green]✓[/green] {ex.name} — {ex.label}")
+                continue
+            failed += 1
+            console.print(f"  [red]✗[/red] {ex.name} — {ex.label}  ({ex.span})")
+            for f in result.failures:
+                console.print(f"      {f}")
+            for step in result.decision.trace:
+                cite = f" [{step.cite.label}]" if step.cite else ""
+                console.print(f"      [dim]· {step.kind} {step.rule}: {step.detail}{cite}[/dim]")
+    for exc in errors:
+        print(exc.render(), file=sys.stderr)
+    console.print(f"{total - failed} passed, {failed} failed")
+    if errors:
+        return 2
+    return 1 if failed else 0
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """Canonical layout; with --check, exit 1 when a file would change. Syntax errors exit 2."""
+    import unicodedata
+
+    from dsl.parser import parse
+    from dsl.printer import format_file
+
+    changed = errors = 0
+    for path in args.paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            print(f"{path}: error: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            errors += 1
+            continue
+        try:
+            text = unicodedata.normalize("NFC", data.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            print(f"{path}: error[E002]: the policy file is not UTF-8", file=sys.stderr)
+            errors += 1
+            continue
+        try:
+            new = format_file(parse(text, path))
+        except PolicyError as exc:
+            print(exc.render(), file=sys.stderr)
+            errors += 1
+            continue
+        if new.encode("utf-8") == data:
+            continue
+        changed += 1
+        if args.check:
+            print(f"would reformat {path}")
+        else:
+            Path(path).write_text(new, encoding="utf-8", newline="\n")
+            print(f"reformatted {path}")
+    if errors:
+        return 2
+    return 1 if (changed and args.check) else 0

@@ -57,6 +57,8 @@ _FAMILY = (("Lê", 20), ("Nguyễn", 20), ("Trịnh", 8), ("Phạm", 8), ("Hoàn
 _MIDDLE_M = ("Văn", "Đình", "Xuân", "Ngọc", "Hữu", "Trọng", "Minh", "Đức", "Quang", "Thanh", "Tiến", "Công", "Bá",
              "Huy", "Anh", "Mạnh", "Duy", "Viết", "Khắc", "Sỹ")
 _MIDDLE_F = ("Thị", "Thị", "Thị", "Thu", "Ngọc", "Thanh", "Minh", "Hồng", "Thùy", "Kim", "Phương", "Lan")
+_SECOND_M = ("Minh", "Quang", "Anh", "Hoàng", "Thanh", "Ngọc", "Xuân")
+_SECOND_F = ("Thu", "Thanh", "Minh", "Ngọc", "Hồng", "Kim", "Phương")
 _GIVEN_M = ("Hưng", "Hùng", "Dũng", "Tuấn", "Thắng", "Sơn", "Hải", "Long", "Nam", "Quân", "Bình", "Cường", "Đông",
             "Lâm", "Lam", "Kiên", "Thành", "Phúc", "Hoàng", "Khánh", "Tùng", "Trung", "Hiếu", "Tâm", "Việt", "Đạt",
             "Thịnh", "Tiến", "Vinh", "Hòa", "Chiến", "Quyết", "Lực", "Toản", "Hậu", "Nghĩa", "Thuận", "Lợi", "Tài",
@@ -67,11 +69,12 @@ _GIVEN_F = ("Hà", "Lan", "Hương", "Hằng", "Phương", "Thảo", "Mai", "Nga
 
 def _name(rng: random.Random) -> str:
     family = rng.choices([f for f, _ in _FAMILY], [w for _, w in _FAMILY])[0]
-    if rng.random() < 0.2:
-        return _nfc(f"{family} {rng.choice(_MIDDLE_F)} {rng.choice(_GIVEN_F)}")
-    if rng.random() < 0.25:  # a double middle name: Lê Đình Xuân Hùng is rare, Nguyễn Văn Thanh Hùng not
-        return _nfc(f"{family} {rng.choice(_MIDDLE_M)} {rng.choice(_GIVEN_M)} {rng.choice(_GIVEN_M)}")
-    return _nfc(f"{family} {rng.choice(_MIDDLE_M)} {rng.choice(_GIVEN_M)}")
+    female = rng.random() < 0.2
+    given = rng.choice(_GIVEN_F if female else _GIVEN_M)
+    if rng.random() < 0.15:  # two middle names: Nguyễn Thị Thu Hà, Lê Văn Minh Tuấn
+        first = "Thị" if female else rng.choice(("Văn", "Đình", "Ngọc", "Hữu", "Xuân", "Trọng"))
+        return _nfc(f"{family} {first} {rng.choice(_SECOND_F if female else _SECOND_M)} {given}")
+    return _nfc(f"{family} {rng.choice(_MIDDLE_F if female else _MIDDLE_M)} {given}")
 
 
 # ---- the province ----------------------------------------------------------------------------------
@@ -202,20 +205,16 @@ def _extra_posts(rng: random.Random, count: int) -> list[_Post]:
     for i in range(count):
         kind, name = LOCALITIES[rng.randrange(len(LOCALITIES))]
         match i % 8:
-            case 0 | 4:
+            case 0 | 3 | 6:
                 out.append(_Post("province", rng.choice(_SO), ("pho_so",), 3))
-            case 1:
+            case 1 | 5:
                 out.append(_Post("province", rng.choice(_DVSN), ("pho_dvsn",), 3))
+            case 4:
+                out.append(_Post("province", rng.choice(_PARTY_BOARDS), ("pho_ban_dang",), 3))
             case 2:
                 out.append(_Post("district", f"{rng.choice(_PHONG)} {kind} {name}", (), 3))  # phó trưởng phòng
-            case 3:
-                out.append(_Post("province", rng.choice(_PARTY_BOARDS), ("pho_ban_dang",), 3))
-            case 5:
-                out.append(_Post("district", f"{rng.choice(_DISTRICT_BOARDS)} {_COMMITTEE[kind]} {name}", ("pho_ban_dang",), 3))
-            case 6:
-                out.append(_Post("district", f"Trung tâm Y tế {kind} {name}", ("pho_dvsn",), 3))
             case _:
-                out.append(_Post("province", rng.choice(_SO), (), 3))  # trưởng phòng thuộc sở
+                out.append(_Post("district", f"{rng.choice(_DISTRICT_BOARDS)} {_COMMITTEE[kind]} {name}", ("pho_ban_dang",), 3))
     return out
 
 
@@ -299,7 +298,8 @@ class _Session:
 _PROVINCE_HDND = _Session(84, 80, 80)
 
 
-def _session(rng: random.Random, key: tuple[str, str]) -> _Session:
+def _session(rng: random.Random, key: tuple[str, str], index: int) -> _Session:
+    """The counts of one session; ``index`` numbers the sessions (every 20th workplace lacks quorum)."""
     venue, where = key
     if venue == "hdnd" and where == "province":
         return _Session(_PROVINCE_HDND.convened, _PROVINCE_HDND.present, _PROVINCE_HDND.issued)
@@ -309,10 +309,9 @@ def _session(rng: random.Random, key: tuple[str, str]) -> _Session:
         convened = rng.randint(30, 42)
     else:
         convened = rng.randint(18, 160)
-    r = rng.random()
-    if venue == "noi_cong_tac" and r < 0.03:  # a session below the 2/3 quorum
+    if venue == "noi_cong_tac" and index % 20 == 7:  # a session below the 2/3 quorum
         present = max(1, (2 * convened + 2) // 3 - rng.randint(1, 3))
-    elif venue == "noi_cong_tac" and r < 0.05:  # exactly 2/3 present: valid
+    elif venue == "noi_cong_tac" and index % 12 == 9:  # exactly 2/3 present: valid
         convened -= convened % 3
         present = 2 * convened // 3
     else:
@@ -328,18 +327,15 @@ def _ceil_div(a: int, b: int) -> int:
 
 def _counts(rng: random.Random, issued: int, scenario: str) -> tuple[int, int, int, int]:
     """(collected, high, confidence, low) for one cadre in one session."""
-    collected = issued - rng.choices((0, 1, 2), (85, 12, 3))[0]
-    collected = max(collected, 1)
+    collected = max(issued - rng.choices((0, 1, 2), (85, 12, 3))[0], min(issued, 1))
     invalid = rng.choices((0, 1, 2), (90, 8, 2))[0]
+    if scenario in ("half", "two_thirds") and collected < 3:
+        scenario = "normal"
     if scenario == "half":
         collected -= collected % 2
-        if collected == 0:
-            collected = 2 if issued >= 2 else collected
         low, invalid = collected // 2, 0
     elif scenario == "two_thirds":
         collected -= collected % 3
-        if collected == 0:
-            collected = 3 if issued >= 3 else collected
         low, invalid = 2 * collected // 3, 0
     elif scenario == "tren_50":
         lo, hi = collected // 2 + 1, _ceil_div(2 * collected, 3) - 1
@@ -379,7 +375,7 @@ def generate_tallies(roster_rows: Iterable[dict[str, str]], plan_venues: PlanVen
         for venue in plan_venues(row):
             key = _body(row, venue)
             if key not in sessions:
-                sessions[key] = _session(rng, key)
+                sessions[key] = _session(rng, key, len(sessions))
             s = sessions[key]
             collected, high, confidence, low = _counts(rng, s.issued, _scenario(len(out), offset, rng))
             out.append({
