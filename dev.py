@@ -34,12 +34,22 @@ def setup(extras: str) -> None:
 
 
 def demo() -> int:
+    """Prove the bundled policies, run their examples, evaluate the sample province (1,500 cadres)."""
     setup("")
     tn = BIN / "tinnhiem"
-    rc = run(tn, "check", check=False)
-    if rc not in (0,):
-        return rc
-    return run(tn, "evaluate", "--roster", "examples/roster.csv", "--tallies", "examples/tallies.csv", check=False)
+    data = ("--roster", "examples/roster.csv", "--tallies", "examples/tallies.csv")
+    for cmd in (("check",), ("test",)):
+        rc = run(tn, *cmd, check=False)
+        if rc != 0:
+            return rc
+    (ROOT / "out").mkdir(exist_ok=True)
+    for fmt, name in (("json", "decisions.json"), ("csv", "decisions.csv"), ("table", "report.txt")):
+        rc = run(tn, "evaluate", *data, "--format", fmt, "--output", f"out/{name}", check=False)
+        if rc != 0:
+            return rc
+    rc = run(tn, "evaluate", *data, "--limit", "12", check=False)
+    print("\nFull reports: out/report.txt (table), out/decisions.json, out/decisions.csv")
+    return rc
 
 
 def test() -> int:

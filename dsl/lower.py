@@ -282,7 +282,9 @@ class _Lowerer:
         t = self.expr(e, ctx)
         if t.kind == "bool":
             return t.expr  # type: ignore[return-value]
-        if t.kind != "error":
+        if t.kind == "enum" and ctx != "band":  # an undeclared name used as a condition
+            self._unknown_name(t)
+        elif t.kind != "error":
             self.err("E301", f"expected a condition (true or false), found {_describe(t.kind)}", _span(e))
         return ir.Const(False)
 

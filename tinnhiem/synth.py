@@ -148,8 +148,9 @@ def _province_posts(rng: random.Random) -> list[_Post]:
         posts += [_Post(p, board, ("pho_ban_dang",), 1) for _ in range(rng.randint(2, 3))]
     posts.append(_Post(p, f"Công an tỉnh {PROVINCE}", ("uv_btv", "uv_ubnd"), 1))
     posts.append(_Post(p, f"Bộ Chỉ huy Quân sự tỉnh {PROVINCE}", ("uv_btv", "uv_ubnd"), 1))
+    btv_so = rng.choice(("Sở Nội vụ", "Sở Kế hoạch và Đầu tư"))
     for so in _SO:
-        if so in ("Sở Nội vụ", "Sở Kế hoạch và Đầu tư") and rng.random() < 0.5:
+        if so == btv_so:
             head: tuple[str, ...] = ("uv_btv", "truong_so", "uv_ubnd")  # ủy viên BTV kiêm giám đốc sở
         else:
             head = ("truong_so", "uv_ubnd")
@@ -238,7 +239,7 @@ def _retirement(rng: random.Random) -> str:
 def generate_roster(n: int, seed: int, year: int = 2023) -> list[dict[str, str]]:
     """``n`` roster rows (the brief's columns, all values text), deterministic for ``seed``.
 
-    Below the size of the province's skeleton (≈1,350 positions) the leaders come first, then the
+    Below the size of the province's skeleton (about 1,000 positions) the leaders come first, then the
     other titles in scope, then the rows out of scope; above it, deputies and staff are added.
     """
     if n < 0:
