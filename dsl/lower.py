@@ -60,6 +60,7 @@ class _Lowerer:
         self.seen: set[tuple[str, str, Span]] = set()
         self.defines: dict[str, s.Define] = {}
         self.define_stack: list[str] = []
+        self.reported_cycles: set[frozenset[str]] = set()
 
     # ---- diagnostics, deduplicated (definitions may be lowered in several contexts)
     def err(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
@@ -353,7 +354,11 @@ class _Lowerer:
 
     def _define(self, n: str, span: Span, ctx: Context) -> ir.Expr:
         if n in self.define_stack:
-            cycle = " → ".join(self.define_stack[self.define_stack.index(n):] + [n])
+            members = self.define_stack[self.define_stack.index(n):]
+            if frozenset(members) in self.reported_cycles:
+                return ir.Const(False)
+            self.reported_cycles.add(frozenset(members))
+            cycle = " → ".join(members + [n])
             self.err("E305", f"definitions refer to each other in a cycle: {cycle}", self.defines[n].name.span)
             return ir.Const(False)
         self.define_stack.append(n)
