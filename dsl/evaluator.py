@@ -73,6 +73,8 @@ class Plan:
     proposed: tuple[str, ...]  # before the max_venues cut
     venues: tuple[str, ...]
     trace: tuple[Step, ...]
+    scope_rules: tuple[str, ...] = ()  # the scope rules that put the cadre in scope
+    chosen: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (active venue rule, the venues it proposed)
 
 
 @dataclass(frozen=True)
@@ -241,10 +243,12 @@ class Evaluator:
         env = self._env(cadre)
         trace: list[Step] = []
         in_scope = False
+        scope_rules = []
         for rule in self._scope.get(cadre.level, ()):
             held = rule.titles & cadre.titles
             if held:
                 in_scope = True
+                scope_rules.append(rule.name)
                 trace.append(Step("scope", rule.name, "in scope at this level: " + ", ".join(sorted(held)), rule.cite))
         exemptions = []
         for x, pred in self._exemptions:
@@ -257,6 +261,7 @@ class Evaluator:
         active: dict[str, bool] = {}
         proposed: set[str] = set()
         active_names = []
+        chosen_by_rule = []
         for rule, pred, overriders, items in self._venue_rules:
             holds = pred(env)
             beaten = [o for o in overriders if active.get(o)]
@@ -275,6 +280,7 @@ class Evaluator:
                     chosen.append(venue)
                     any_before = True
             proposed.update(chosen)
+            chosen_by_rule.append((rule.name, tuple(chosen)))
             trace.append(Step("venue_rule", rule.name, "venues: " + (", ".join(chosen) or "none"), rule.cite))
         ordered = tuple(sorted(proposed, key=self._order.__getitem__))
         venues = ordered[: self._max] if self._max is not None else ordered
@@ -282,7 +288,8 @@ class Evaluator:
             mv = self.policy.max_venues
             trace.append(Step("truncated", "max_venues", f"{len(ordered)} venues proposed; the first {len(venues)} kept",
                               mv.cite if mv else None))
-        return Plan(status, in_scope, tuple(exemptions), tuple(active_names), ordered, venues, tuple(trace))
+        return Plan(status, in_scope, tuple(exemptions), tuple(active_names), ordered, venues, tuple(trace),
+                    tuple(scope_rules), tuple(chosen_by_rule))
 
     # ---- tallies
     def denominator(self, tally: Tally) -> int | None:
@@ -322,7 +329,8 @@ class Evaluator:
                 trace.append(Step("session", "quorum", f"{v}: {t.present} present of {t.convened} convened, below {q.ratio}", q.cite))
             if r.band is not None:
                 den = self.denominator(t)
-                trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {den} {self._denominator} (share {r.share}) → {r.band.label}", r.band.cite))
+                then = "".join(f"; phải: {m}" for m in r.band.must) + "".join(f"; hoặc: {o}" for o in r.band.may)
+                trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {den} {self._denominator} (share {r.share}) → {r.band.label}{then}", r.band.cite))
         outcome = self.outcome(plan, results)
         if outcome is not None and len(plan.venues) >= 2 and self.policy.combine and outcome == self.policy.combine.outcome:
             trace.append(Step("outcome", outcome, self.policy.combine.label, self.policy.combine.cite))

@@ -22,7 +22,8 @@ drafters). For a roster row with ``level``, ``titles`` and facts, in vote year `
    whose condition holds (``None`` if none holds).
 6. ``outcome`` = ``None`` without venues; else ``missing_tally`` if a venue has no tally; else
    ``invalid_session`` if a session is invalid; else the combined outcome (``two_venues``) when there
-   are two or more venues; else the band of the one venue.
+   are two or more venues and the policy declares one; else the band of the first venue (``None``
+   when no band holds). ``evaluate`` refuses a policy that allows two venues without ``two_venues``.
 """
 
 from __future__ import annotations
@@ -425,6 +426,8 @@ class Policy:
         missing = []
         if self.share is None:
             missing.append("share (denominator)")
+        if self.combine is None and (self.max_venues is None or self.max_venues.count > 1):
+            missing.append("two_venues (how the results at two venues combine)")
         for v in self.venues:
             if self.band_set_at(v.code) is None:
                 missing.append(f"bands applied at venue '{v.code}'")

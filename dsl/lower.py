@@ -85,6 +85,12 @@ class _Lowerer:
                 self.err("E306", f"{what} is declared twice", extra.span, "keep one declaration")
             return found[0] if found else None
 
+        self.import_spans = {}
+        for imp in all_of(s.Import):
+            alias = imp.alias.text if imp.alias else None
+            for a, pol in self.imports.items():
+                if a == alias or (alias is None and pol.path.endswith(imp.path.value.rsplit("/", 1)[-1])):
+                    self.import_spans.setdefault(a, imp.span)
         header = one_of(s.Header, "the policy header")
         if header is None:
             self.err("E306", "the file has no policy header", Span(self.pf.path, 1, 1, 1, 2),
@@ -126,9 +132,10 @@ class _Lowerer:
         for t in self.titles:
             for tag in t.tags:
                 self.tags[tag] = self.tags.get(tag, frozenset()) | {t.code}
-        for tag in self.tags:
-            if tag in self.title_codes:
-                self.err("E201", f"'{tag}' is both a title code and a tag", Span(self.pf.path, 1, 1, 1, 2))
+        for t in titles:
+            for tag in t.tags:
+                if tag.text in self.title_codes:
+                    self.err("E201", f"'{tag.text}' is both a title code and a tag", tag.span, "give the tag another name")
 
         venues = all_of(s.Venue)
         self.venues = tuple(ir.VenueDecl(v.code.text, v.label.value) for v in venues) if venues else self._inherit("venues", ())
@@ -196,11 +203,23 @@ class _Lowerer:
         )
 
     def _inherit(self, attr: str, default):
-        for pol in self.imports.values():
+        """Take a declaration this file does not make from its imports; two imports that say different
+        things (citations and labels aside) must be settled here (E306)."""
+        found: list[tuple[str, object]] = []
+        for alias, pol in self.imports.items():
             value = getattr(pol, attr)
             if value:
-                return value
-        return default
+                found.append((alias, value))
+        if not found:
+            return default
+        first_alias, first = found[0]
+        for alias, value in found[1:]:
+            if _essence(value) != _essence(first):
+                self.err("E306", f"the imports '{first_alias}' and '{alias}' declare different {attr.replace('_', ' ')}",
+                         self.import_spans.get(alias, Span(self.pf.path, 1, 1, 1, 2)),
+                         f"declare {attr.replace('_', ' ')} in this file to settle which applies")
+                break
+        return first
 
     # ---- names
     def _check_names(self, items: Iterable[s.Item]) -> None:
@@ -343,6 +362,9 @@ class _Lowerer:
                     return _Typed("int", ir.VenueCount(), e.span)
                 case "share":
                     return _Typed("share", None, e.span)
+        if ctx == "band" and (n in self.defines or n in self.fact_types):
+            self.err("E302", f"'{n}' has no meaning in a band condition", e.span, "a band depends only on the share")
+            return _Typed("error", None, e.span)
         if ctx != "band":
             if n in self.defines:
                 return _Typed("bool", self._define(n, e.span, ctx), e.span)
@@ -388,7 +410,7 @@ class _Lowerer:
                 return _Typed("error", None, e.span)
 
     def compare(self, e: s.Compare, ctx: Context) -> _Typed:
-        left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
+        left, right = self._operand(e.left, e.right, ctx), self._operand(e.right, e.left, ctx)
         op = e.op
         if "error" in (left.kind, right.kind):
             return _Typed("error", None, e.span)
@@ -396,6 +418,9 @@ class _Lowerer:
             left, right, op = right, left, _FLIP[op]
         kinds = (left.kind, right.kind)
         match kinds:
+            case ("int", "int") if ctx == "band":
+                self.err("E302", "a band condition compares the share, not whole numbers", e.span, "write e.g. share > 50%")
+                return _Typed("error", None, e.span)
             case ("int", "int"):
                 return _Typed("bool", ir.IntCmp(op, left.expr, right.expr), e.span)  # type: ignore[arg-type]
             case ("share", "ratio") | ("share", "int"):
@@ -421,6 +446,12 @@ class _Lowerer:
                         return _Typed("error", None, e.span)
                 self.err("E301", f"cannot compare {_describe(left.kind)} with {_describe(right.kind)}", e.span)
                 return _Typed("error", None, e.span)
+
+    def _operand(self, e: s.Expr, other: s.Expr, ctx: Context) -> _Typed:
+        """A status name beside ``status`` is a value (``status = voted``), not the built-in condition."""
+        if isinstance(e, s.NameRef) and e.name.text in ir.STATUSES and isinstance(other, s.NameRef) and other.name.text == "status":
+            return _Typed("enum", e.name.text, e.span)
+        return self.expr(e, ctx)
 
     def _unknown_name(self, t: _Typed) -> None:
         known = list(self.defines) + list(self.fact_types) + list(_BUILTIN_NAMES)
@@ -684,6 +715,33 @@ _CTX_HINT = {
     "status": "use it in venue rules and properties",
     "venue_count": "use it in a property",
 }
+
+
+def _essence(value: object) -> object:
+    """What a declaration decides, without its citation, labels or location (for import conflicts)."""
+    match value:
+        case tuple():
+            return tuple(_essence(v) for v in value)
+        case ir.ShareRule():
+            return ("share", value.numerator, value.denominator)
+        case ir.QuorumRule():
+            return ("quorum", value.counted, value.op, value.ratio, value.base)
+        case ir.MaxVenues():
+            return ("max_venues", value.count)
+        case ir.Ballot():
+            return ("ballot", tuple(code for code, _ in value.levels))
+        case ir.FactDecl():
+            return ("fact", value.name, value.type)
+        case ir.Level():
+            return ("level", value.code)
+        case ir.TitleDecl():
+            return ("title", value.code, value.tags)
+        case ir.VenueDecl():
+            return ("venue", value.code)
+        case ir.CombineRule():
+            return ("two_venues", value.outcome)
+        case _:
+            return value
 
 
 def _describe(kind: str) -> str:

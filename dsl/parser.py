@@ -490,6 +490,11 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str):
             return Diagnostic("E103", "unexpected end of file", span, f"expected {_expected(exc.expected)}")
         case UnexpectedToken():
             tok = exc.token
+            try:  # LALR look-ahead sets are merged across contexts; ask the parser what it really accepts here
+                accepted = exc.interactive_parser.accepts() if exc.interactive_parser is not None else set(exc.expected)
+                exc.expected = {t for t in accepted if t != "$END"} or set(exc.expected)
+            except Exception:  # noqa: BLE001 - a hint is optional; the error itself is reported regardless
+                pass
             span = Span(path, tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + len(tok))
             hint = None
             if tok.type == "NAME":

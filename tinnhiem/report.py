@@ -186,7 +186,7 @@ def to_csv(doc: Mapping[str, Any], extra_columns: list[str]) -> str:
                     "venue": v["venue"], "issued": v.get("issued", ""), "collected": v.get("collected", ""),
                     "low": v.get("low", ""), "low_share": v.get("low_share", ""), "percent": v.get("percent", ""),
                     "band": "missing_tally" if v.get("tally") == "missing" else v.get("band", ""),
-                    "consequences": "; ".join(v.get("consequences", [])),
+                    "consequences": "; ".join(v.get("must", []) + [f"hoặc: {o}" for o in v.get("options", [])]),
                 })
             w.writerow({k: safe_cell(x) for k, x in row.items()})
     for r in doc["rejected"]:

@@ -16,8 +16,8 @@ from dsl.evaluator import Cadre
 from tinnhiem.csvio import InputError, open_csv
 
 IDENTITY = ("cadre_id", "full_name", "level", "unit", "titles")
-TRUE = {"true", "yes", "1", "có", "x"}
-FALSE = {"false", "no", "0", "không", ""}
+TRUE = {"true", "yes", "1", "có"}
+FALSE = {"false", "no", "0", "không"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,11 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
             match fd.type:
                 case "bool":
                     low = raw.lower()
-                    if low in TRUE:
+                    if not low:
+                        facts[fd.name] = False
+                        if codes:
+                            warnings.append(f"{fd.name} is empty: read as false ({fd.label})")
+                    elif low in TRUE:
                         facts[fd.name] = True
                     elif low in FALSE:
                         facts[fd.name] = False

@@ -94,7 +94,9 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
             cons = "\n".join([f"• {m}" for m in must] + [f"◦ hoặc: {o}" for o in options]) or "—"
             leg.add_row(code, label, cons, cite or "")
         console.print(leg)
-        console.print("• bắt buộc (mandatory)  ◦ cấp có thẩm quyền chọn (options for the competent authority)  ✗ hội nghị không đủ 2/3 có mặt")
+        q = policy.quorum
+        quorum = f"  ✗ hội nghị không đủ điều kiện (có mặt {q.op} {q.ratio} số được triệu tập)" if q else ""
+        console.print("• bắt buộc (mandatory)  ◦ cấp có thẩm quyền chọn (options for the competent authority)" + quorum)
 
     if doc["rejected"]:
         rej = Table(title="Dòng bị từ chối (rejected rows)", box=box.SIMPLE)

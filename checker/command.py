@@ -1,0 +1,86 @@
+"""``tinnhiem check``: load policies, prove their properties, write the report, pick the exit code.
+
+Takes the paths given on the command line (files, or folders whose ``*.policy`` files are all
+checked; none ⇒ the bundled policies), the format (``text``, ``json``, ``junit``, ``sarif``), an
+output file and the per-property timeout; produces the report (on stdout or in the file) and the
+exit code: 0 every property proved (acknowledged findings allowed) · 1 a property refuted or an
+acknowledgement stale · 2 a policy has errors (its diagnostics on stderr) or a usage error ·
+3 the solver answered unknown or timed out with none refuted, or a counterexample did not replay
+in the evaluator (an internal error). Never a traceback: an unexpected exception is reported as
+an internal error on stderr and exits 3.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from checker.report import FORMATS, render
+from checker.solve import PolicyReport, check_policy, run_exit_code
+from dsl.diagnostics import PolicyError
+from dsl.loader import load_policy
+
+
+def _targets(paths: list[str]) -> list[Path]:
+    if not paths:
+        import policy
+
+        return list(policy.all_paths())
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(path.glob("*.policy")))
+        else:
+            out.append(path)
+    return out
+
+
+def check_main(paths: list[str], fmt: str = "text", output: str | None = None, timeout_ms: int = 10000) -> int:
+    """Run ``tinnhiem check`` and return its exit code (see the module docstring)."""
+    try:
+        return _check(paths, fmt, output, timeout_ms)
+    except KeyboardInterrupt:
+        print("tinnhiem check: interrupted", file=sys.stderr)
+        return 3
+    except Exception as exc:  # never a traceback to the user
+        print(f"tinnhiem check: internal error: {type(exc).__name__}: {exc}\n"
+              "help: this is a bug of the checker; please report it with the policy that caused it", file=sys.stderr)
+        return 3
+
+
+def _check(paths: list[str], fmt: str, output: str | None, timeout_ms: int) -> int:
+    if fmt not in FORMATS:
+        print(f"tinnhiem check: error: unknown format '{fmt}'\nhelp: one of {', '.join(FORMATS)}", file=sys.stderr)
+        return 2
+    if timeout_ms <= 0:
+        print(f"tinnhiem check: error: --timeout-ms must be positive, not {timeout_ms}", file=sys.stderr)
+        return 2
+    start = time.monotonic()
+    targets = _targets(paths)
+    if not targets:
+        print("tinnhiem check: error: no .policy file to check in " + ", ".join(paths), file=sys.stderr)
+        return 2
+    reports: list[PolicyReport] = []
+    errors = False
+    for path in targets:
+        try:
+            pol = load_policy(path)
+        except PolicyError as err:
+            print(err.render(), file=sys.stderr)
+            errors = True
+            continue
+        reports.append(check_policy(pol, timeout_ms))
+    code = 2 if errors else run_exit_code(reports)
+    text = render(fmt, reports, code, time.monotonic() - start)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"tinnhiem check: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return code
