@@ -59,6 +59,20 @@ def _parser() -> argparse.ArgumentParser:
 
     common(sub.add_parser("plan", help="who is voted, where, who is exempt and why, who is out of scope"), tallies=False)
     common(sub.add_parser("evaluate", help="each cadre's band per venue, the consequences, the outcome"), tallies="required")  # type: ignore[arg-type]
+    d = sub.add_parser("diff", help="semantic difference of two policy versions, with a witness for each difference")
+    d.add_argument("old", metavar="OLD")
+    d.add_argument("new", metavar="NEW")
+    d.add_argument("--format", choices=("text", "json"), default="text")
+    d.add_argument("--output", metavar="FILE")
+    d.add_argument("--timeout-ms", type=int, default=10_000, metavar="N")
+
+    z = sub.add_parser("fuzz", help="differential testing of the evaluator against the Z3 model")
+    z.add_argument("--policy", metavar="FILE", help="policy file (default: the bundled thanhhoa-kh134.policy)")
+    z.add_argument("--examples", type=int, default=2000, metavar="N", help="number of generated inputs (default 2000)")
+    z.add_argument("--seed", type=int, default=0, metavar="S", help="seed; the same seed replays the same run (default 0)")
+
+    sub.add_parser("lsp", help="language server for editors (JSON-RPC over stdio)")
+
     f = sub.add_parser("fmt", help="rewrite policy files in canonical layout")
     f.add_argument("paths", nargs="+", metavar="PATH", help="policy files")
     f.add_argument("--check", action="store_true", help="report files that would change; write nothing")
@@ -93,6 +107,18 @@ def main(argv: list[str] | None = None) -> int:
                 return cmd_test(args)
             case "fmt":
                 return cmd_fmt(args)
+            case "diff":
+                from checker.diff import diff_main
+
+                return diff_main(args.old, args.new, args.format, args.output, args.timeout_ms)
+            case "fuzz":
+                from checker.fuzz import fuzz_main
+
+                return fuzz_main(args.policy or str(bundled.path()), args.examples, args.seed)
+            case "lsp":
+                from tinnhiem.lsp import lsp_main
+
+                return lsp_main()
             case _:
                 raise UsageError(f"unknown command {args.command}")
     except PolicyError as exc:
