@@ -20,7 +20,7 @@ import policy as bundled
 from dsl import ir
 from dsl import syntax as s
 from dsl.loader import load_policy
-from dsl.parser import parse
+from dsl.parser import _comment_start, parse
 
 BUNDLED = bundled.all_paths()
 
@@ -61,18 +61,9 @@ def test_the_provincial_plan_lowers_to_what_the_text_says() -> None:
 
 
 def _code_and_comment(line: str) -> tuple[str, str | None]:
-    """Split a line at its first '#' outside a string (strings never span lines)."""
-    in_string = escaped = False
-    for i, c in enumerate(line):
-        if escaped:
-            escaped = False
-        elif c == "\\" and in_string:
-            escaped = True
-        elif c == '"':
-            in_string = not in_string
-        elif c == "#" and not in_string:
-            return line[:i], line[i:]
-    return line, None
+    """Split a line at its first '#' outside a string (the parser's own rule)."""
+    pos = _comment_start(line)
+    return (line, None) if pos is None else (line[:pos], line[pos:])
 
 
 def _reshape(text: str) -> str:
