@@ -92,7 +92,7 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
         unknown = [c for c in codes if c not in titles]
         if unknown:
             c = unknown[0]
-            hint = did_you_mean(c, titles)
+            hint = "separate title codes with ';'" if any(sep in c for sep in ",| ") else did_you_mean(c, titles)
             reject(f"unknown title code '{c}'" + (f" — {hint}" if hint else ""))
             continue
         facts: dict[str, bool | int] = {}

@@ -76,6 +76,7 @@ def test_plan_year_option_changes_the_exemption(tmp_path, capsys):
     ("row", "reason"),
     [
         ("X1,A,province,U,pho_bi_thuu,false,2020,", "did you mean 'pho_bi_thu'"),
+        ('X1,A,province,U,"bi_thu,ct_hdnd",false,2020,', "separate title codes with ';'"),
         ("X1,A,provence,U,bi_thu,false,2020,", "unknown level 'provence'"),
         ("X1,A,province,U,bi_thu,maybe,2020,", "retirement_notice must be true or false"),
         ("X1,A,province,U,bi_thu,false,năm 2020,", "appointed_year must be a whole number"),
