@@ -33,10 +33,11 @@ def display_path(path: Path) -> str:
 
 
 class _Loader:
-    def __init__(self) -> None:
+    def __init__(self, unsaved: dict[Path, str] | None = None) -> None:
         self.sources: dict[str, Source] = {}
         self.done: dict[Path, ir.Policy] = {}
         self.collector = Collector()
+        self.unsaved = unsaved or {}  # resolved path → text of a document not saved (the language server's)
 
     def load(self, path: Path, stack: tuple[Path, ...], at: Span | None) -> ir.Policy | None:
         path = path.resolve()
@@ -48,7 +49,7 @@ class _Loader:
             self.collector.error("E003", f"import cycle: {cycle}", at or Span.unknown(shown), "a policy cannot import itself, directly or through others")
             return None
         try:
-            data = path.read_bytes()
+            data = self.unsaved[path].encode("utf-8") if path in self.unsaved else path.read_bytes()
         except FileNotFoundError:
             self.collector.error("E004" if at else "E001", f"no such policy file: {shown}", at or Span.unknown(shown))
             return None
@@ -106,14 +107,24 @@ class _Loader:
         return policy
 
 
-def load_policy(path: str | os.PathLike[str]) -> ir.Policy:
-    """Load, resolve and lower the policy at ``path`` with its imports; raise PolicyError on errors."""
-    loader = _Loader()
+def _load(path: str | os.PathLike[str], unsaved: dict[Path, str] | None) -> ir.Policy:
+    loader = _Loader(unsaved)
     policy = loader.load(Path(path), (), None)
     if policy is None or loader.collector.items:
         loader.collector.raise_if_any(loader.sources)
         raise PolicyError([Diagnostic("E001", "the policy could not be loaded", Span.unknown(str(path)))], loader.sources)
     return policy
+
+
+def load_policy(path: str | os.PathLike[str]) -> ir.Policy:
+    """Load, resolve and lower the policy at ``path`` with its imports; raise PolicyError on errors."""
+    return _load(path, None)
+
+
+def load_policy_text(path: str | os.PathLike[str], text: str) -> ir.Policy:
+    """As :func:`load_policy`, with ``text`` standing for the file at ``path`` (an editor's unsaved
+    document); its imports are read from disk, relative to ``path``."""
+    return _load(path, {Path(path).resolve(): text})
 
 
 def load_sources(path: str | os.PathLike[str]) -> dict[str, Source]:

@@ -1,0 +1,609 @@
+"""The language server (``tinnhiem lsp``): what an editor needs to write a ``.policy`` file.
+
+Takes the Language Server Protocol (JSON-RPC with ``Content-Length`` framing) on stdin/stdout,
+served by pygls; produces:
+
+- **diagnostics as the drafter types** — every open document is parsed, resolved and type-checked
+  through :func:`dsl.loader.load_policy_text` (the document's unsaved text; its imports read from
+  disk) on open, change and save; each diagnostic keeps its code (``E203``…) and its help line; an
+  error inside an imported file is shown on the ``import`` line that brings it in;
+- **hover** on a name — a title, tag, definition, fact, level, venue, rule (scope, exemption, venue
+  rule, band set, provision, property, phase), band, document, import alias, example — showing its
+  label and, for a rule, its citation: document, paragraph and the quoted Vietnamese sentence;
+- **go to definition** for those names (also across imports: ``qd96.nghi_huu``, an inherited venue
+  or fact) and for the path of an ``import``, which opens the imported file;
+- **formatting** on request: the whole document rewritten by :func:`dsl.printer.format_file`.
+
+Nothing a document contains can stop the server: a document that does not parse yields its
+diagnostics (hover and definition then use the last version that parsed), and every handler turns
+an unexpected exception into a log message and an empty answer. The analysis (:func:`analyse`,
+:func:`hover_at`, :func:`definition_at`, :func:`format_text`) is plain Python over the ``dsl``
+package, independent of pygls; the handlers only convert to and from the protocol's types.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from dsl import syntax as s
+from dsl.diagnostics import Diagnostic, PolicyError
+from dsl.loader import display_path, load_policy_text
+from dsl.parser import parse
+from dsl.printer import format_file
+from dsl.spans import Span
+
+SERVER_NAME = "tinnhiem"
+SERVER_VERSION = "0.1.0"
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
+log = logging.getLogger("tinnhiem.lsp")
+
+# ---- positions: spans (1-based, code points) ↔ LSP (0-based, UTF-16 code units) ---------------------
+
+
+@dataclass(frozen=True)
+class Pos:
+    line: int  # 0-based
+    character: int  # UTF-16 code units
+
+
+@dataclass(frozen=True)
+class Range:
+    start: Pos
+    end: Pos
+
+
+def _utf16(line: str, index: int) -> int:
+    """The UTF-16 offset of code point ``index`` in ``line``."""
+    return len(line[: max(index, 0)].encode("utf-16-le")) // 2
+
+
+def _code_point(line: str, utf16: int) -> int:
+    """The code point index of UTF-16 offset ``utf16`` in ``line``."""
+    units = 0
+    for i, c in enumerate(line):
+        if units >= utf16:
+            return i
+        units += 2 if ord(c) > 0xFFFF else 1
+    return len(line)
+
+
+def _from_nfc(line: str, index: int) -> int:
+    """The code point index in ``line`` (as the editor has it) of index ``index`` in its NFC form."""
+    if unicodedata.is_normalized("NFC", line):
+        return index
+    for i in range(len(line) + 1):
+        if len(unicodedata.normalize("NFC", line[:i])) >= index:
+            return i
+    return len(line)
+
+
+def span_range(span: Span, lines: Sequence[str]) -> Range:
+    """A span of the parser (over the NFC text) as an LSP range over the editor's ``lines``
+    (which may be decomposed, e.g. NFD Vietnamese); never empty: at least one character."""
+
+    def at(line: int, column: int) -> Pos:
+        i = min(max(line, 1), max(len(lines), 1)) - 1
+        text = lines[i] if i < len(lines) else ""
+        return Pos(i, _utf16(text, _from_nfc(text, column - 1)))
+
+    start = at(span.line, span.column)
+    end = at(span.end_line, span.end_column)
+    if (end.line, end.character) <= (start.line, start.character):
+        end = Pos(start.line, start.character + 1)
+    return Range(start, end)
+
+
+# ---- declarations ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decl:
+    """A name declared in a policy file, where (``span`` of the name) and what it says (markdown)."""
+
+    kind: str
+    name: str
+    file: Path
+    span: Span
+    markdown: str
+    scope: str = ""  # the band set of a band (bands of two sets may share a code)
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    path_span: Span  # the quoted path
+    alias: str
+    target: Path  # resolved
+    alias_span: Span | None
+
+
+@dataclass(frozen=True)
+class FileIndex:
+    """What one parsed file declares and imports."""
+
+    path: Path
+    decls: tuple[Decl, ...]
+    imports: tuple[ImportRef, ...]
+    header_name: str = ""
+
+
+def _quote(text: str) -> str:
+    return "> " + text.replace("\n", "\n> ")
+
+
+def _cite_md(c: s.Cite | None, documents: dict[str, str]) -> str:
+    if c is None:
+        return ""
+    title = documents.get(c.doc.text, "")
+    head = f"**{c.doc.text} {c.para}**" + (f" — {title}" if title else "")
+    return f"\n\n{head}\n\n{_quote('“' + c.quote.value + '”')}"
+
+
+def _source_slice(lines: Sequence[str], span: Span) -> str:
+    if span.line < 1 or span.line > len(lines):
+        return ""
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.column - 1: span.end_column - 1]
+    parts = [lines[span.line - 1][span.column - 1:]]
+    parts += [ln.strip() for ln in lines[span.line: span.end_line - 1]]
+    parts.append(lines[span.end_line - 1][: span.end_column - 1].strip())
+    return " ".join(p.strip() for p in parts if p.strip())
+
+
+def index_file(pf: s.PolicyFile, path: Path, text: str, documents: dict[str, str] | None = None) -> FileIndex:
+    """The declarations of one parsed file, each with its hover text."""
+    lines = text.split("\n")
+    docs = dict(documents or {})
+    for it in pf.items:
+        if isinstance(it, s.Document):
+            docs[it.name.text] = it.title.value
+    out: list[Decl] = []
+    imports: list[ImportRef] = []
+    header = ""
+    tags: dict[str, list[str]] = {}
+    tag_first: dict[str, Span] = {}
+
+    def add(kind: str, name: s.Name, md: str, scope: str = "") -> None:
+        out.append(Decl(kind, name.text, path, name.span, md, scope))
+
+    for it in pf.items:
+        match it:
+            case s.Header():
+                fields = {f.key.text: f.value for f in it.fields}
+                header = str(fields.get("name", ""))
+                add("policy", it.name, f"**policy** `{it.name.text}` — {header}")
+            case s.Document():
+                add("document", it.name, f"**document** `{it.name.text}` — {it.title.value}")
+            case s.Import():
+                target = (path.parent / it.path.value).resolve()
+                alias = it.alias.text if it.alias else Path(it.path.value).stem
+                imports.append(ImportRef(it.path.span, alias, target, it.alias.span if it.alias else None))
+                if it.alias is not None:
+                    add("alias", it.alias, f"**import** `{alias}` — \"{it.path.value}\"")
+            case s.Levels():
+                for lv in it.items:
+                    add("level", lv.name, f"**level** `{lv.name.text}` — {lv.label.value}")
+            case s.Fact():
+                add("fact", it.name, f"**fact** `{it.name.text}`: {it.type.text} — {it.label.value}")
+            case s.Title():
+                tag_text = f" · tags {', '.join(t.text for t in it.tags)}" if it.tags else ""
+                add("title", it.code, f"**title** `{it.code.text}` — {it.label.value}{tag_text}")
+                for t in it.tags:
+                    tags.setdefault(t.text, []).append(it.code.text)
+                    tag_first.setdefault(t.text, t.span)
+            case s.Define():
+                label = f" — {it.label.value}" if it.label else ""
+                add("define", it.name, f"**define** `{it.name.text}`{label}\n\n```\n{_source_slice(lines, it.expr.span)}\n```")
+            case s.Scope():
+                titles = ", ".join(t.text for t in it.titles)
+                add("scope", it.name, f"**scope** `{it.name.text}` at `{it.level.text}`: {titles}{_cite_md(it.cite, docs)}")
+            case s.Exempt():
+                ref = f" (refines `{it.refines}`)" if it.refines else ""
+                add("exempt", it.name, f"**exempt** `{it.name.text}`{ref} — {it.reason.value}{_cite_md(it.cite, docs)}")
+            case s.Venue():
+                add("venue", it.code, f"**venue** `{it.code.text}` — {it.label.value}")
+            case s.VenueRule():
+                over = f" (overrides {', '.join(str(q) for q in it.overrides)})" if it.overrides else ""
+                venues = ", ".join(v.venue.text for v in it.items)
+                add("venues", it.name, f"**venues** `{it.name.text}`{over}: {venues}{_cite_md(it.cite, docs)}")
+            case s.Bands():
+                ref = f" (refines `{it.refines}`)" if it.refines else ""
+                codes = ", ".join(b.code.text for b in it.bands)
+                add("bands", it.name, f"**bands** `{it.name.text}`{ref}: {codes}")
+                for b in it.bands:
+                    cons = "".join(f"\n- {'phải' if c.kind == 'must' else 'có thể'}: {c.text.value}" for c in b.consequences)
+                    md = (f"**band** `{b.code.text}` of `{it.name.text}` — {b.label.value}\n\n"
+                          f"`{_source_slice(lines, b.when.span)}` · severity {b.severity}{cons}{_cite_md(b.cite, docs)}")
+                    add("band", b.code, md, it.name.text)
+            case s.Combine():
+                add("two_venues", it.outcome, f"**two_venues** `{it.outcome.text}` — {it.label.value}{_cite_md(it.cite, docs)}")
+            case s.Schedule():
+                for ph in it.phases:
+                    when = "".join(f" · {k} {v}" for k, v in (("from", ph.start), ("by", ph.deadline)) if v)
+                    after = f" · after {', '.join(a.text for a in ph.after)}" if ph.after else ""
+                    add("phase", ph.name, f"**phase** `{ph.name.text}` — {ph.label.value}{after}{when}{_cite_md(ph.cite, docs)}")
+            case s.Provision():
+                add("provision", it.name, f"**provision** `{it.name.text}` — {it.text.value}{_cite_md(it.cite, docs)}")
+            case s.Property():
+                add("property", it.name, f"**property** `{it.name.text}` — {it.label.value}\n\n```\n{_source_slice(lines, it.expr.span)}\n```")
+            case s.Example():
+                add("example", it.name, f"**example** `{it.name.text}` — {it.label.value}")
+            case s.MaxVenues() | s.Ballot() | s.ShareDecl() | s.Quorum() | s.Apply() | s.Acknowledge():
+                pass
+            case _:
+                raise AssertionError(f"unhandled item {type(it).__name__}")
+    for tag, codes in tags.items():
+        out.append(Decl("tag", tag, path, tag_first[tag], f"**tag** `{tag}`: {', '.join(codes)}"))
+    return FileIndex(path, tuple(out), tuple(imports), header)
+
+
+# ---- analysis of one document ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LspDiagnostic:
+    range: Range
+    code: str
+    message: str
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A document's diagnostics and, when it (or an earlier version) parsed, its index."""
+
+    path: Path
+    text: str
+    diagnostics: tuple[LspDiagnostic, ...]
+    index: FileIndex | None
+    imported: tuple[FileIndex, ...] = ()  # the files it imports, transitively, in import order
+
+
+@dataclass
+class _Cache:
+    files: dict[Path, tuple[float, FileIndex | None]] = field(default_factory=dict)
+
+    def index(self, path: Path) -> FileIndex | None:
+        try:
+            stamp = path.stat().st_mtime
+        except OSError:
+            return None
+        hit = self.files.get(path)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        try:
+            text = unicodedata.normalize("NFC", path.read_bytes().decode("utf-8-sig"))
+            idx: FileIndex | None = index_file(parse(text, display_path(path)), path, text)
+        except (OSError, UnicodeDecodeError, PolicyError):
+            idx = None
+        self.files[path] = (stamp, idx)
+        return idx
+
+
+_CACHE = _Cache()
+
+
+def _imported(index: FileIndex, cache: _Cache) -> tuple[FileIndex, ...]:
+    out: list[FileIndex] = []
+    seen = {index.path}
+    queue = [imp.target for imp in index.imports]
+    while queue:
+        p = queue.pop(0)
+        if p in seen:
+            continue
+        seen.add(p)
+        sub = cache.index(p)
+        if sub is not None:
+            out.append(sub)
+            queue.extend(imp.target for imp in sub.imports)
+    return tuple(out)
+
+
+def _diagnostic(d: Diagnostic, shown: str, lines: Sequence[str], pf: s.PolicyFile | None, path: Path) -> LspDiagnostic:
+    message = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
+    if d.span.file == shown:
+        return LspDiagnostic(span_range(d.span, lines), d.code, message, d.severity)
+    # an error in an imported file: shown on the import that brings it in
+    at = Span(shown, 1, 1, 1, 2)
+    if pf is not None:
+        imports = [it for it in pf.items if isinstance(it, s.Import)]
+        direct = [it for it in imports if display_path((path.parent / it.path.value).resolve()) == d.span.file]
+        if direct or imports:
+            at = (direct or imports)[0].span
+    return LspDiagnostic(span_range(at, lines), d.code, f"in {d.span}: {message}", d.severity)
+
+
+def analyse(path: Path, text: str, previous: Analysis | None = None, cache: _Cache = _CACHE) -> Analysis:
+    """Diagnostics and index of one document (``text`` stands for the file at ``path``)."""
+    original, lines = text, text.split("\n")  # the editor's text: ranges are given in it
+    text = unicodedata.normalize("NFC", text)
+    shown = display_path(path)
+    pf: s.PolicyFile | None = None
+    diags: list[LspDiagnostic] = []
+    try:
+        pf = parse(text, shown)
+    except PolicyError as exc:
+        diags = [_diagnostic(d, shown, lines, None, path) for d in exc.diagnostics]
+    if pf is not None:
+        try:
+            load_policy_text(path, text)
+        except PolicyError as exc:
+            diags = [_diagnostic(d, shown, lines, pf, path) for d in exc.diagnostics]
+    if pf is None:
+        index = previous.index if previous is not None else None
+        imported = previous.imported if previous is not None else ()
+        return Analysis(path, original, tuple(diags), index, imported)  # names resolve against the last version that parsed
+    index = index_file(pf, path, text)
+    imported = _imported(index, cache)
+    docs: dict[str, str] = {}
+    for sub in imported:
+        for d in sub.decls:
+            if d.kind == "document":
+                docs.setdefault(d.name, d.markdown.split(" — ", 1)[-1])
+    if docs:  # citations of documents declared in an import get their titles
+        index = index_file(pf, path, text, docs)
+    return Analysis(path, original, tuple(diags), index, imported)
+
+
+# ---- hover and definition -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the cursor is on: a name (maybe ``alias.name``) or the path of an import."""
+
+    name: str = ""
+    alias: str = ""
+    import_target: Path | None = None
+    range: Range | None = None
+    at: tuple[int, int] = (-1, -1)  # 1-based line and column of the name's first character
+
+
+def _in_string_or_comment(line: str, index: int) -> tuple[bool, bool]:
+    in_string = escaped = False
+    for c in line[:index]:
+        if escaped:
+            escaped = False
+        elif c == "\\" and in_string:
+            escaped = True
+        elif c == '"':
+            in_string = not in_string
+        elif c == "#" and not in_string:
+            return False, True
+    return in_string, False
+
+
+def target_at(a: Analysis, pos: Pos) -> Target | None:
+    """The name or import path at ``pos`` in the analysed text."""
+    lines = a.text.split("\n")
+    if not 0 <= pos.line < len(lines):
+        return None
+    line = lines[pos.line]
+    idx = _code_point(line, pos.character)
+    if a.index is not None:
+        for imp in a.index.imports:
+            sp = imp.path_span
+            if sp.line == pos.line + 1 and sp.column - 1 <= idx < sp.end_column - 1:
+                return Target(import_target=imp.target, range=span_range(sp, lines))
+    in_string, in_comment = _in_string_or_comment(line, idx)
+    if in_string or in_comment:
+        return None
+    for m in _IDENT.finditer(line):
+        if m.start() <= idx <= m.end() and (idx < m.end() or idx == m.end() and idx > m.start()):
+            word = m.group(0)
+            if "." in word:
+                alias, name = word.split(".", 1)
+                dot = m.start() + len(alias)
+                if idx <= dot:
+                    rng = Range(Pos(pos.line, _utf16(line, m.start())), Pos(pos.line, _utf16(line, dot)))
+                    return Target(name=alias, range=rng, at=(pos.line + 1, m.start() + 1))
+                rng = Range(Pos(pos.line, _utf16(line, dot + 1)), Pos(pos.line, _utf16(line, m.end())))
+                return Target(name=name, alias=alias, range=rng, at=(pos.line + 1, dot + 2))
+            rng = Range(Pos(pos.line, _utf16(line, m.start())), Pos(pos.line, _utf16(line, m.end())))
+            return Target(name=word, range=rng, at=(pos.line + 1, m.start() + 1))
+    return None
+
+
+def _lookup(a: Analysis, t: Target) -> list[Decl]:
+    if a.index is None or not t.name:
+        return []
+    if t.alias:
+        imp = next((i for i in a.index.imports if i.alias == t.alias), None)
+        sub = _CACHE.index(imp.target) if imp is not None else None
+        pool: Iterable[FileIndex] = (sub,) if sub is not None else ()
+    else:
+        pool = (a.index, *a.imported)
+    for idx in pool:  # the nearest file that declares the name wins
+        found = [d for d in idx.decls if d.name == t.name and d.kind != "policy"]
+        here = [d for d in found if d.file == a.path and (d.span.line, d.span.column) == t.at]
+        if here:  # on a declaration itself: that declaration
+            return here
+        referable = [d for d in found if d.kind != "example"]  # nothing refers to an example by its name
+        if found:
+            return referable or found
+    if not t.alias and a.index is not None:
+        imp = next((i for i in a.index.imports if i.alias == t.name), None)
+        if imp is not None:  # an import without "as": its alias is the file's stem
+            sub = _CACHE.index(imp.target)
+            label = f" — {sub.header_name}" if sub is not None and sub.header_name else ""
+            return [Decl("alias", t.name, a.path, imp.path_span, f"**import** `{t.name}` — {imp.target.name}{label}")]
+    return []
+
+
+def hover_at(a: Analysis, pos: Pos) -> tuple[str, Range] | None:
+    """Markdown describing what is at ``pos``, and the range it describes."""
+    t = target_at(a, pos)
+    if t is None or t.range is None:
+        return None
+    if t.import_target is not None:
+        sub = _CACHE.index(t.import_target)
+        what = f"{sub.header_name}" if sub is not None and sub.header_name else "(cannot be read)"
+        return f"**import** `{t.import_target.name}` — {what}\n\n`{t.import_target}`", t.range
+    decls = _lookup(a, t)
+    if not decls:
+        return None
+    parts = []
+    for d in decls[:4]:
+        md = d.markdown
+        if d.kind == "alias":
+            imp = next((i for i in a.index.imports if i.alias == d.name), None) if a.index else None
+            sub = _CACHE.index(imp.target) if imp is not None else None
+            if sub is not None and sub.header_name:
+                md += f" → `{sub.decls[0].name if sub.decls else ''}`: {sub.header_name}"
+        if d.file != a.path:
+            md += f"\n\n*declared in {d.file.name}*"
+        parts.append(md)
+    return "\n\n---\n\n".join(parts), t.range
+
+
+def definition_at(a: Analysis, pos: Pos) -> list[tuple[Path, Span | None]]:
+    """Where what is at ``pos`` is declared: (file, span of its name), or (file, None) for a whole file."""
+    t = target_at(a, pos)
+    if t is None:
+        return []
+    if t.import_target is not None:
+        return [(t.import_target, None)] if t.import_target.exists() else []
+    if t.name and not t.alias and a.index is not None:
+        imp = next((i for i in a.index.imports if i.alias == t.name), None)
+        if imp is not None and imp.alias_span is None:
+            return [(imp.target, None)]
+    return [(d.file, d.span) for d in _lookup(a, t)]
+
+
+def format_text(text: str, path: Path) -> str | None:
+    """The canonical layout of ``text``; None when it does not parse (its diagnostics say why)."""
+    try:
+        return format_file(parse(unicodedata.normalize("NFC", text), display_path(path)))
+    except PolicyError:
+        return None
+
+
+# ---- the server (pygls) ---------------------------------------------------------------------------
+
+
+def uri_to_path(uri: str) -> Path:
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path)).resolve()
+    return (Path.cwd() / (Path(unquote(parsed.path)).name or "untitled.policy")).resolve()
+
+
+def build_server():
+    """The pygls server with its handlers (imported lazily: only ``tinnhiem lsp`` needs pygls)."""
+    from lsprotocol import types as T
+    from pygls.lsp.server import LanguageServer
+
+    server = LanguageServer(SERVER_NAME, SERVER_VERSION, text_document_sync_kind=T.TextDocumentSyncKind.Full)
+    state: dict[str, Analysis] = {}
+
+    def rng(r: Range) -> T.Range:
+        return T.Range(T.Position(r.start.line, r.start.character), T.Position(r.end.line, r.end.character))
+
+    def location(path: Path, span: Span | None) -> T.Location:
+        if span is None:
+            return T.Location(path.as_uri(), T.Range(T.Position(0, 0), T.Position(0, 0)))
+        lines: Sequence[str]
+        if path in state_paths():
+            lines = state_paths()[path].text.split("\n")
+        else:
+            try:
+                lines = path.read_text(encoding="utf-8-sig").split("\n")
+            except (OSError, UnicodeDecodeError):
+                lines = ()
+        return T.Location(path.as_uri(), rng(span_range(span, lines)))
+
+    def state_paths() -> dict[Path, Analysis]:
+        return {a.path: a for a in state.values()}
+
+    def refresh(ls: LanguageServer, uri: str) -> None:
+        try:
+            doc = ls.workspace.get_text_document(uri)
+            analysis = analyse(uri_to_path(uri), doc.source, state.get(uri))
+            state[uri] = analysis
+            diags = [T.Diagnostic(range=rng(d.range), message=d.message, severity=T.DiagnosticSeverity.Error,
+                                  code=d.code, source=SERVER_NAME) for d in analysis.diagnostics]
+            ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=doc.version))
+        except Exception as exc:  # noqa: BLE001 - a bad document must never stop the server
+            log.exception("analysis failed")
+            ls.window_log_message(T.LogMessageParams(T.MessageType.Error, f"tinnhiem: analysis failed: {exc!r}"))
+
+    @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: LanguageServer, params: T.DidOpenTextDocumentParams) -> None:
+        refresh(ls, params.text_document.uri)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: LanguageServer, params: T.DidChangeTextDocumentParams) -> None:
+        refresh(ls, params.text_document.uri)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: LanguageServer, params: T.DidSaveTextDocumentParams) -> None:
+        refresh(ls, params.text_document.uri)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: LanguageServer, params: T.DidCloseTextDocumentParams) -> None:
+        state.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(T.TEXT_DOCUMENT_HOVER)
+    def hover(ls: LanguageServer, params: T.HoverParams) -> T.Hover | None:
+        try:
+            a = state.get(params.text_document.uri)
+            if a is None:
+                return None
+            found = hover_at(a, Pos(params.position.line, params.position.character))
+            if found is None:
+                return None
+            md, r = found
+            return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md), range=rng(r))
+        except Exception:  # noqa: BLE001
+            log.exception("hover failed")
+            return None
+
+    @server.feature(T.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: LanguageServer, params: T.DefinitionParams) -> list[T.Location] | None:
+        try:
+            a = state.get(params.text_document.uri)
+            if a is None:
+                return None
+            found = definition_at(a, Pos(params.position.line, params.position.character))
+            return [location(p, sp) for p, sp in found] or None
+        except Exception:  # noqa: BLE001
+            log.exception("definition failed")
+            return None
+
+    @server.feature(T.TEXT_DOCUMENT_FORMATTING)
+    def formatting(ls: LanguageServer, params: T.DocumentFormattingParams) -> list[T.TextEdit] | None:
+        try:
+            doc = ls.workspace.get_text_document(params.text_document.uri)
+            text = doc.source
+            new = format_text(text, uri_to_path(params.text_document.uri))
+            if new is None or new == text:
+                return [] if new is not None else None
+            lines = text.split("\n")
+            end = T.Position(len(lines) - 1, _utf16(lines[-1], len(lines[-1])))
+            return [T.TextEdit(range=T.Range(T.Position(0, 0), end), new_text=new)]
+        except Exception:  # noqa: BLE001
+            log.exception("formatting failed")
+            return None
+
+    return server
+
+
+def lsp_main() -> int:
+    """Serve LSP on stdin/stdout until the client says ``exit``; logs go to stderr (``TINNHIEM_LSP_LOG``)."""
+    level = getattr(logging, os.environ.get("TINNHIEM_LSP_LOG", "WARNING").upper(), logging.WARNING)
+    logging.basicConfig(level=level, stream=sys.stderr, format="tinnhiem lsp: %(levelname)s: %(message)s")
+    try:
+        server = build_server()
+    except ImportError as exc:
+        print(f"tinnhiem lsp: error: {exc}\nhelp: the language server needs pygls: pip install 'pygls>=2'", file=sys.stderr)
+        return 2
+    server.start_io()
+    return 0
