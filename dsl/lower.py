@@ -43,6 +43,8 @@ _BUILTIN_NAMES = {
 _HEADER_KEYS = ("name", "issuer", "date", "vote_year", "summary")
 _FACT_TYPES = ("bool", "year", "int")
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+#: The deepest a lowered condition may nest (the evaluator, the encoder and the printer recurse on it).
+MAX_DEPTH = 100
 
 
 @dataclass
@@ -61,6 +63,8 @@ class _Lowerer:
         self.defines: dict[str, s.Define] = {}
         self.define_stack: list[str] = []
         self.reported_cycles: set[frozenset[str]] = set()
+        self.depth = 0  # how deep the condition being lowered nests, definitions expanded (see MAX_DEPTH)
+        self.too_deep = False
 
     # ---- diagnostics, deduplicated (definitions may be lowered in several contexts)
     def err(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
@@ -309,6 +313,22 @@ class _Lowerer:
         return ir.Const(False)
 
     def expr(self, e: s.Expr, ctx: Context) -> _Typed:
+        if self.depth >= MAX_DEPTH:
+            if self.too_deep:
+                return _Typed("error", None, e.span)
+            self.too_deep = True  # once per policy: every user of a deep chain would report it again
+            chain = " → ".join(self.define_stack[-3:])
+            self.err("E305", f"a condition nests more than {MAX_DEPTH} levels deep once its definitions are expanded"
+                     + (f" (… {chain})" if chain else ""), e.span,
+                     "definitions that refer to definitions so deeply cannot be decided; flatten the chain")
+            return _Typed("error", None, e.span)
+        self.depth += 1
+        try:
+            return self._expr(e, ctx)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, e: s.Expr, ctx: Context) -> _Typed:
         match e:
             case s.BoolLit(value=v):
                 return _Typed("bool", ir.Const(v), e.span)

@@ -14,7 +14,7 @@ from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from dsl import syntax as s
@@ -444,6 +444,16 @@ def parse(text: str, path: str) -> s.PolicyFile:
         collector.items.append(_syntax_diagnostic(exc, path, text))
         collector.raise_if_any({path: source})
         raise AssertionError("unreachable") from exc
+    deep = _too_deep(tree)
+    if deep is not None:
+        collector.error("E101", f"the declaration is nested more than {MAX_DEPTH} levels deep",
+                        Span(path, deep.line, deep.column, deep.end_line, deep.end_column),
+                        "name a part of the condition with define and use the name")
+        collector.raise_if_any({path: source})
+    for tok in tree.scan_values(lambda v: isinstance(v, Token) and v.type in _NUMBERS and len(v) > MAX_DIGITS):
+        collector.error("E303", f"a number of {len(tok)} characters is too long", Span(path, tok.line, tok.column, tok.line, tok.column + 1),
+                        f"numbers are written with at most {MAX_DIGITS} characters")
+    collector.raise_if_any({path: source})
     try:
         items = _Build(path, collector).transform(tree)
     except VisitError as exc:  # a bug in a transformer method: never hide it as a policy error
@@ -454,6 +464,32 @@ def parse(text: str, path: str) -> s.PolicyFile:
         if pos is not None:
             comments.append(s.Comment(line[pos:].rstrip(), Span(path, lineno, pos + 1, lineno, len(line) + 1)))
     return s.PolicyFile(path, items, tuple(comments))
+
+
+#: Deeper syntax trees are refused (E101): every later phase (transform, lowering, the encoder, the
+#: printer, the compiled closures) walks conditions recursively and would exhaust Python's stack.
+MAX_DEPTH = 100
+#: Longer numbers are refused (E303): Python will not convert more than 4300 digits to an integer.
+MAX_DIGITS = 1000
+_NUMBERS = frozenset({"INT", "RATIO", "PERCENT", "DECIMAL"})
+
+
+def _too_deep(tree: Tree) -> Token | Tree | None:
+    """The first node (in the deepest branch) nested more than MAX_DEPTH levels down, if any (walked iteratively)."""
+    stack: list[tuple[Tree | Token, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return _first_token(node)
+        if isinstance(node, Tree):
+            stack.extend((child, depth + 1) for child in node.children)
+    return None
+
+
+def _first_token(node: Tree | Token) -> Token:
+    while isinstance(node, Tree):
+        node = node.children[0] if node.children else Token("NAME", "", line=1, column=1, end_line=1, end_column=2)
+    return node
 
 
 def _comment_start(line: str) -> int | None:
