@@ -54,7 +54,7 @@ def demo() -> int:
 
 def test() -> int:
     setup("[test]")
-    run(BIN / "ruff", "check", "dsl", "checker", "tinnhiem", "policy", "tests", "dev.py")
+    run(BIN / "ruff", "check", "dsl", "checker", "tinnhiem", "policy", "tests", "bench", "dev.py")
     env_profile = os.environ.get("HYPOTHESIS_PROFILE", "ci")
     os.environ["HYPOTHESIS_PROFILE"] = env_profile
     return run(BIN / "python", "-m", "pytest", *sys.argv[2:], check=False)

@@ -5,8 +5,11 @@ Takes a :class:`dsl.ir.Policy` (and the vote year); produces an :class:`Evaluato
 whose :meth:`~Evaluator.decide` adds each venue's share, session validity and band, and the
 outcome. Every decision carries a trace of the rules that fired, each with its citation.
 
-Conditions are compiled once into Python closures (never ``eval`` of policy text). Arithmetic is
-exact: ``share OP p/q`` is decided as ``low·q OP p·D`` on integers. The semantics implemented here
+Conditions are compiled once into Python closures (never ``eval`` of policy text): each IR node
+becomes one closure specialised to its shape (a comparison with its operator inlined, a conjunction of
+two conditions as ``f(x) and g(x)``), so deciding costs a few calls rather than a walk of the IR
+(:mod:`dsl.interpret` is that walk, kept as the benchmark's baseline). Arithmetic is exact:
+``share OP p/q`` is decided as ``low·q OP p·D`` on integers. The semantics implemented here
 is the one stated in :mod:`dsl.ir`; the Z3 encoder implements the same, and the test suite holds
 the two to each other.
 """
@@ -25,7 +28,7 @@ _OPS: dict[str, Callable[[int, int], bool]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cadre:
     """One roster row as the evaluator sees it."""
 
@@ -37,7 +40,7 @@ class Cadre:
     unit: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tally:
     """One tally row: the count of one venue's vote on one cadre."""
 
@@ -121,11 +124,9 @@ def compile_expr(e: ir.Expr) -> Pred:
             f = compile_expr(o)
             return lambda env: not f(env)
         case ir.And(operands=ops):
-            fs = tuple(compile_expr(o) for o in ops)
-            return lambda env: all(f(env) for f in fs)
+            return _all(tuple(compile_expr(o) for o in ops))
         case ir.Or(operands=ops):
-            fs = tuple(compile_expr(o) for o in ops)
-            return lambda env: any(f(env) for f in fs)
+            return _any(tuple(compile_expr(o) for o in ops))
         case ir.Holds(titles=ts):
             return lambda env: not ts.isdisjoint(env.titles)
         case ir.LevelIs(level=lv):
@@ -147,6 +148,26 @@ def compile_expr(e: ir.Expr) -> Pred:
             raise ValueError("a share comparison outside a band condition")
         case _:
             raise AssertionError(f"unhandled IR expression {type(e).__name__}")
+
+
+def _all(fs: tuple[Callable, ...], arity: int = 1) -> Callable:
+    """The conjunction of compiled conditions, short-circuit, left to right (``arity`` 1: env; 2: n, d)."""
+    if len(fs) == 1:
+        return fs[0]
+    if len(fs) == 2:
+        f, g = fs
+        return (lambda env: f(env) and g(env)) if arity == 1 else (lambda n, d: f(n, d) and g(n, d))
+    return (lambda env: all(f(env) for f in fs)) if arity == 1 else (lambda n, d: all(f(n, d) for f in fs))
+
+
+def _any(fs: tuple[Callable, ...], arity: int = 1) -> Callable:
+    """The disjunction of compiled conditions, short-circuit, left to right (``arity`` 1: env; 2: n, d)."""
+    if len(fs) == 1:
+        return fs[0]
+    if len(fs) == 2:
+        f, g = fs
+        return (lambda env: f(env) or g(env)) if arity == 1 else (lambda n, d: f(n, d) or g(n, d))
+    return (lambda env: any(f(env) for f in fs)) if arity == 1 else (lambda n, d: any(f(n, d) for f in fs))
 
 
 def _cmp_optional(cmp: Callable[[int, int], bool], a: int | None, b: int | None) -> bool:
@@ -179,16 +200,31 @@ def compile_share(e: ir.Expr) -> SharePred:
             f = compile_share(o)
             return lambda n, d: not f(n, d)
         case ir.And(operands=ops):
-            fs = tuple(compile_share(o) for o in ops)
-            return lambda n, d: all(f(n, d) for f in fs)
+            return _all(tuple(compile_share(o) for o in ops), 2)
         case ir.Or(operands=ops):
-            fs = tuple(compile_share(o) for o in ops)
-            return lambda n, d: any(f(n, d) for f in fs)
+            return _any(tuple(compile_share(o) for o in ops), 2)
         case ir.ShareCmp(op=op, value=value):
-            p, q, cmp = value.numerator, value.denominator, _OPS[op]
-            return lambda n, d: cmp(n * q, p * d)
+            return _share_cmp(op, value.numerator, value.denominator)
         case _:
             raise ValueError(f"{type(e).__name__} in a band condition")
+
+
+def _share_cmp(op: ir.Op, p: int, q: int) -> SharePred:
+    """``n/d OP p/q`` (d > 0, q > 0) as ``n·q OP p·d``, the operator inlined."""
+    match op:
+        case "<":
+            return lambda n, d: n * q < p * d
+        case "<=":
+            return lambda n, d: n * q <= p * d
+        case ">":
+            return lambda n, d: n * q > p * d
+        case ">=":
+            return lambda n, d: n * q >= p * d
+        case "=":
+            return lambda n, d: n * q == p * d
+        case "!=":
+            return lambda n, d: n * q != p * d
+    raise AssertionError(f"unhandled operator {op}")
 
 
 class Evaluator:
@@ -234,6 +270,9 @@ class Evaluator:
                 self._bands[v] = (bs, tuple((b, compile_share(b.when)) for b in bs.bands))
         self._properties = {p.name: compile_expr(p.expr) for p in policy.properties}
         self._denominator = policy.share.denominator if policy.share else "collected"
+        q = policy.quorum
+        self._quorum = (_OPS[q.op], q.ratio.numerator, q.ratio.denominator) if q is not None else None
+        self._then_text: dict[int, tuple[ir.BandRule, str]] = {}  # id(band) → (band, its consequences for the trace)
 
     # ---- planning
     def _env(self, cadre: Cadre) -> _Env:
@@ -296,10 +335,24 @@ class Evaluator:
         return tally.get(self._denominator)
 
     def session_valid(self, tally: Tally) -> bool:
-        q = self.policy.quorum
-        if q is None or tally.present is None or tally.convened is None:
+        # present OP p/q × convened, decided as present·q OP p·convened
+        present, convened = tally.present, tally.convened
+        if self._quorum is None or present is None or convened is None:
             return True
-        return _OPS[q.op](tally.present * q.ratio.denominator, q.ratio.numerator * tally.convened)
+        cmp, p, q = self._quorum
+        return cmp(present * q, p * convened)
+
+    def band_rule(self, venue: str, tally: Tally) -> ir.BandRule | None:
+        """The band of ``tally`` at ``venue``: ``band(venue, tally).band`` without building the result."""
+        entry = self._bands.get(venue)
+        den = getattr(tally, self._denominator)
+        if entry is None or den is None or den <= 0:
+            return None
+        low = tally.low
+        for b, pred in entry[1]:
+            if pred(low, den):
+                return b
+        return None
 
     def band(self, venue: str, tally: Tally) -> VenueResult:
         den = self.denominator(tally)
@@ -329,12 +382,19 @@ class Evaluator:
                 trace.append(Step("session", "quorum", f"{v}: {t.present} present of {t.convened} convened, below {q.ratio}", q.cite))
             if r.band is not None:
                 den = self.denominator(t)
-                then = "".join(f"; phải: {m}" for m in r.band.must) + "".join(f"; hoặc: {o}" for o in r.band.may)
+                then = self._then(r.band)
                 trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {den} {self._denominator} (share {r.share}) → {r.band.label}{then}", r.band.cite))
         outcome = self.outcome(plan, results)
         if outcome is not None and len(plan.venues) >= 2 and self.policy.combine and outcome == self.policy.combine.outcome:
             trace.append(Step("outcome", outcome, self.policy.combine.label, self.policy.combine.cite))
         return Decision(plan, tuple(results), outcome, tuple(trace))
+
+    def _then(self, band: ir.BandRule) -> str:
+        then = self._then_text.get(id(band))
+        if then is None or then[0] is not band:
+            text = "".join(f"; phải: {m}" for m in band.must) + "".join(f"; hoặc: {o}" for o in band.may)
+            self._then_text[id(band)] = then = (band, text)
+        return then[1]
 
     def outcome(self, plan: Plan, results: list[VenueResult] | tuple[VenueResult, ...]) -> str | None:
         if not plan.venues:

@@ -11,8 +11,10 @@ Commands: ``check`` (via :mod:`checker.command`), ``plan``, ``evaluate``, ``expl
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,13 @@ from rich.console import Console
 
 import policy as bundled
 from dsl.diagnostics import PolicyError, did_you_mean
-from dsl.evaluator import Decision, Evaluator, Plan, Tally, compile_policy
+from dsl.evaluator import Plan, Tally, compile_policy
 from dsl.ir import Policy
 from dsl.loader import load_policy
 from tinnhiem import report
 from tinnhiem.csvio import InputError
 from tinnhiem.roster import Rejected, Roster, read_roster
+from tinnhiem.stream import CsvSink, Decider, DocumentSink, JsonlSink, feed, open_output
 from tinnhiem.tallies import TallyRow, read_tallies
 
 PROGRESS_THRESHOLD = 50_000
@@ -53,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--policy", metavar="FILE", help="policy file (default: the bundled thanhhoa-kh134.policy)")
         sp.add_argument("--year", metavar="YYYY", help="vote year (default: the policy's vote_year)")
         if formats:
-            sp.add_argument("--format", choices=("table", "json", "csv"), default="table")
+            sp.add_argument("--format", choices=("table", "json", "csv", "jsonl"), default="table",
+                            help="csv and jsonl are written as they are produced (jsonl: one cadre per line, then a closing"
+                                 " line with the rejected rows and the summary)")
             sp.add_argument("--output", metavar="FILE")
             sp.add_argument("--limit", type=int, metavar="N", help="table format: show the first N cadres only")
 
@@ -189,11 +194,10 @@ def _write(args: argparse.Namespace, text: str) -> None:
 
 
 def _emit(args: argparse.Namespace, pol: Policy, doc: dict[str, Any], roster: Roster) -> None:
+    """Write a whole document (``json``, ``table``)."""
     match args.format:
         case "json":
             _write(args, report.to_json(doc))
-        case "csv":
-            _write(args, report.to_csv(doc, roster.extra_columns))
         case "table":
             from tinnhiem.table import render_document
 
@@ -210,18 +214,60 @@ def _emit(args: argparse.Namespace, pol: Policy, doc: dict[str, Any], roster: Ro
             raise UsageError(f"unknown format {args.format}")
 
 
-def _plans(ev: Evaluator, roster: Roster) -> dict[str, Plan]:
-    return {e.cadre.cadre_id: ev.plan(e.cadre) for e in roster.entries}
+def _report(args: argparse.Namespace, pol: Policy, year: int, roster: Roster, decider: Decider, plans: dict[str, Plan],
+            tallies: dict[str, tuple[Tally, ...]] | None, tallies_sha: str | None, rejected: list[Rejected],
+            counts: tuple[int, int, int] | None) -> None:
+    """Decide every cadre in roster order and write the report: ``csv``/``jsonl`` row by row, the others whole."""
+    entries = roster.entries
+    ordered = (plans[e.cadre.cadre_id] for e in entries)
+    of = None if tallies is None else (lambda cid: tallies.get(cid, ()))
+    if args.format in ("csv", "jsonl"):
+        try:
+            out, finish = open_output(args.output)
+            try:
+                sink = (CsvSink if args.format == "csv" else JsonlSink)(out, decider)
+                with _Progress(len(entries), "writing") as progress:
+                    feed(sink, entries, ordered, of, progress.tick)
+                summary = decider.summary_counts(tallies is not None).result(roster, counts)
+                sink.close(report.closing(pol, roster, tallies_sha, year, rejected, summary))
+            finally:
+                finish()
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise UsageError(f"cannot write {args.output or 'the output'}: {exc.strerror or exc}") from None
+        return
+    sink_doc = DocumentSink(decider)
+    feed(sink_doc, entries, ordered, of)
+    summary = decider.summary_counts(tallies is not None).result(roster, counts)
+    doc = report.document(pol, roster, tallies_sha, year, sink_doc.cadres, rejected, counts, summary)
+    _emit(args, pol, doc, roster)
 
 
-def _progress(total: int):
-    """A rich progress bar on stderr for long inputs; None when short or stderr is not a terminal."""
-    if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+class _Progress:
+    """A rich progress bar on stderr for long inputs (``total`` ≥ 50,000); silent otherwise or off a terminal."""
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(file=sys.stderr), transient=True)
+    def __init__(self, total: int, what: str) -> None:
+        self.bar = None
+        if total >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                console=Console(file=sys.stderr), transient=True)
+            self.task = self.bar.add_task(what, total=total)
+
+    def tick(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _count_lines(path: str) -> int:
@@ -235,53 +281,71 @@ def _count_lines(path: str) -> int:
 # ---- commands -------------------------------------------------------------------------------------------
 
 
+def _bulk(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run ``command`` without cyclic garbage collection. Its rows make millions of small, long-lived
+    objects without reference cycles (reference counting frees what is dropped); the collector would
+    scan all of them again and again as they accumulate: a third of the time of a large ``evaluate``.
+    It is switched back on when the command ends. (Not a ``contextmanager``: it would write the
+    traceback into the frozen :class:`InputError` that passes through.)"""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return command(args)
+    finally:
+        if was:
+            gc.enable()
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
-    pol, year = _load(args)
-    ev = compile_policy(pol, year)
-    roster = read_roster(args.roster, pol)
-    cadres = [report.plan_entry(pol, e, ev.plan(e.cadre)) for e in roster.entries]
-    doc = report.document(pol, roster, None, year, cadres, roster.rejected, None)
-    _emit(args, pol, doc, roster)
-    return 1 if roster.rejected else 0
+    return _bulk(_plan, args)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    return _bulk(_evaluate, args)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    pol, year = _load(args)
+    ev = compile_policy(pol, year)
+    roster = read_roster(args.roster, pol)
+    decider = Decider(pol, ev, roster.extra_columns)
+    plans = {e.cadre.cadre_id: decider.plan(e.cadre) for e in roster.entries}
+    _report(args, pol, year, roster, decider, plans, None, None, roster.rejected, None)
+    return 1 if roster.rejected else 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """Tallies are streamed: each accepted row is kept as one small :class:`Tally` under its cadre (the
+    output is per cadre, in roster order, so a cadre's row can only be written once the whole file has
+    been read); rejected rows are kept for the report. Then every cadre is decided and written."""
     pol, year = _load(args)
     missing = pol.missing_for_tallies()
     if missing:
         raise UsageError(f"policy '{pol.id}' cannot evaluate tallies: it has no {', '.join(missing)}")
     ev = compile_policy(pol, year)
     roster = read_roster(args.roster, pol)
-    plans = _plans(ev, roster)
+    decider = Decider(pol, ev, roster.extra_columns)
+    plans = {e.cadre.cadre_id: decider.plan(e.cadre) for e in roster.entries}
     rejected_ids = {r.cadre_id: r.line for r in roster.rejected if r.cadre_id and r.cadre_id not in plans}
     stream = read_tallies(args.tallies, pol, plans, rejected_ids, lambda: list(plans))
-    tallies: dict[str, dict[str, Tally]] = {}
+    tallies: dict[str, tuple[Tally, ...]] = {}
     tally_rejected: list[Rejected] = []
     read = evaluated = 0
-    progress = _progress(_count_lines(args.tallies))
-    task = progress.add_task("evaluating tallies", total=_count_lines(args.tallies)) if progress else None
-    if progress:
-        progress.start()
-    try:
+    with _Progress(_count_lines(args.tallies) if sys.stderr.isatty() else 0, "reading tallies") as progress:
         for item in stream.rows:
             read += 1
-            if progress and read % 5000 == 0:
-                progress.update(task, completed=read)  # type: ignore[arg-type]
-            if isinstance(item, TallyRow):
+            if read % 5000 == 0:
+                progress.tick(read)
+            if type(item) is TallyRow:
                 evaluated += 1
-                tallies.setdefault(item.cadre_id, {})[item.tally.venue] = item.tally
+                cid = item.cadre_id
+                got = tallies.get(cid)
+                tallies[cid] = (item.tally,) if got is None else (*got, item.tally)
             else:
-                tally_rejected.append(item)
-    finally:
-        if progress:
-            progress.stop()
-    cadres = []
-    for e in roster.entries:
-        d: Decision = ev.decide(e.cadre, tallies.get(e.cadre.cadre_id, {}), plans[e.cadre.cadre_id])
-        cadres.append(report.evaluate_entry(pol, e, d))
+                tally_rejected.append(item)  # type: ignore[arg-type]
     rejected = roster.rejected + tally_rejected
-    doc = report.document(pol, roster, stream.sha256, year, cadres, rejected, (read, evaluated, len(tally_rejected)))
-    _emit(args, pol, doc, roster)
+    counts = (read, evaluated, len(tally_rejected))
+    _report(args, pol, year, roster, decider, plans, tallies, stream.sha256, rejected, counts)
     return 1 if rejected else 0
 
 

@@ -5,6 +5,11 @@ produces one JSON-ready document in the shape fixed by the brief (section 3) —
 digests, the year, one entry per accepted cadre (status, exemptions, venues with share and band,
 outcome, citations), the rejected rows, and a summary whose counts reconcile. The CSV writer and the
 table renderer (``tinnhiem.table``) both render this document, so the three formats cannot disagree.
+
+The builders here (:func:`plan_entry`, :func:`evaluate_entry`, :func:`to_csv`) are the reference:
+:mod:`tinnhiem.stream` builds the same per-cadre objects and CSV rows without a document (for large
+inputs, ``csv`` and ``jsonl``), and the tests hold it to these byte for byte. :class:`SummaryCounts`
+is the one implementation of the summary, fed a cadre at a time by both.
 """
 
 from __future__ import annotations
@@ -114,56 +119,108 @@ def rejected_list(rows: Iterable[Rejected]) -> list[dict[str, Any]]:
     return [{"file": r.file, "line": r.line, "cadre_id": r.cadre_id or None, "reason": r.reason} for r in rows]
 
 
+class SummaryCounts:
+    """The counts of a summary, fed one cadre (or one kind of cadre, ``n`` times) at a time."""
+
+    def __init__(self, evaluated: bool) -> None:
+        self.evaluated = evaluated  # evaluate (tallies) or plan
+        self.cadres = 0
+        self.status: Counter[str] = Counter()
+        self.outcomes: Counter[str] = Counter()
+        self.by_venue: dict[str, Counter[str]] = {}
+        self.missing = 0
+
+    @staticmethod
+    def venue_key(venue: Mapping[str, Any], evaluated: bool) -> str:
+        """How a venue of a cadre object is counted: its band, or planned / missing / no_band."""
+        return venue.get("band") or ("planned" if not evaluated else ("missing" if venue.get("tally") == "missing" else "no_band"))
+
+    def add(self, status: str, outcome: str | None, venue_keys: Iterable[tuple[str, str]], n: int = 1) -> None:
+        """``n`` cadres of this status and outcome, with these (venue, key) pairs each."""
+        self.cadres += n
+        self.status[status] += n
+        if outcome is not None:
+            self.outcomes[outcome] += n
+        for venue, key in venue_keys:
+            if key == "missing":
+                self.missing += n
+            self.by_venue.setdefault(venue, Counter())[key] += n
+
+    def add_object(self, c: Mapping[str, Any]) -> None:
+        self.add(c["status"], c["outcome"], [(v["venue"], self.venue_key(v, self.evaluated)) for v in c["venues"]])
+
+    def result(self, roster: Roster, tally_counts: tuple[int, int, int] | None) -> dict[str, Any]:
+        summary: dict[str, Any] = {}
+        if tally_counts is None:
+            summary.update({"rows_read": roster.rows_read, "rows_evaluated": len(roster.entries), "rows_rejected": len(roster.rejected)})
+        else:
+            read, evaluated, rejected = tally_counts
+            summary.update({"rows_read": read, "rows_evaluated": evaluated, "rows_rejected": rejected})
+        status = self.status
+        summary.update({
+            "roster_rows": roster.rows_read, "roster_rejected": len(roster.rejected),
+            "cadres": self.cadres, "voted": status.get("voted", 0), "exempt": status.get("exempt", 0),
+            "out_of_scope": status.get("out_of_scope", 0),
+        })
+        if tally_counts is not None:
+            summary["missing_tallies"] = self.missing
+            summary["outcomes"] = dict(sorted(self.outcomes.items()))
+        summary["venues"] = {v: dict(sorted(c.items())) for v, c in sorted(self.by_venue.items())}
+        return summary
+
+
 def summarise(cadres: list[dict[str, Any]], roster: Roster, tally_counts: tuple[int, int, int] | None) -> dict[str, Any]:
-    status = Counter(c["status"] for c in cadres)
-    outcomes = Counter(c["outcome"] for c in cadres if c["outcome"] is not None)
-    by_venue: dict[str, Counter[str]] = {}
-    missing = 0
+    counts = SummaryCounts(tally_counts is not None)
     for c in cadres:
-        for v in c["venues"]:
-            if v.get("tally") == "missing":
-                missing += 1
-            key = v.get("band") or ("planned" if tally_counts is None else ("missing" if v.get("tally") == "missing" else "no_band"))
-            by_venue.setdefault(v["venue"], Counter())[key] += 1
-    summary: dict[str, Any] = {}
-    if tally_counts is None:
-        summary.update({"rows_read": roster.rows_read, "rows_evaluated": len(roster.entries), "rows_rejected": len(roster.rejected)})
-    else:
-        read, evaluated, rejected = tally_counts
-        summary.update({"rows_read": read, "rows_evaluated": evaluated, "rows_rejected": rejected})
-    summary.update({
-        "roster_rows": roster.rows_read, "roster_rejected": len(roster.rejected),
-        "cadres": len(cadres), "voted": status.get("voted", 0), "exempt": status.get("exempt", 0),
-        "out_of_scope": status.get("out_of_scope", 0),
-    })
-    if tally_counts is not None:
-        summary["missing_tallies"] = missing
-        summary["outcomes"] = dict(sorted(outcomes.items()))
-    summary["venues"] = {v: dict(sorted(c.items())) for v, c in sorted(by_venue.items())}
-    return summary
+        counts.add_object(c)
+    return counts.result(roster, tally_counts)
 
 
 def document(policy: ir.Policy, roster: Roster, tallies_sha: str | None, year: int, cadres: list[dict[str, Any]],
-             rejected: list[Rejected], tally_counts: tuple[int, int, int] | None) -> dict[str, Any]:
+             rejected: list[Rejected], tally_counts: tuple[int, int, int] | None,
+             summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole document; ``summary`` when the caller has counted it already (else from ``cadres``)."""
+    out = closing(policy, roster, tallies_sha, year, rejected, summary or summarise(cadres, roster, tally_counts))
+    return {"policy": out["policy"], "inputs": out["inputs"], "year": year, "cadres": cadres,
+            "rejected": out["rejected"], "summary": out["summary"]}
+
+
+def closing(policy: ir.Policy, roster: Roster, tallies_sha: str | None, year: int, rejected: list[Rejected],
+            summary: dict[str, Any]) -> dict[str, Any]:
+    """The document without its cadres: the last line of ``jsonl``."""
     inputs: dict[str, Any] = {"roster": roster.path, "roster_sha256": roster.sha256}
     if tallies_sha is not None:
         inputs["tallies_sha256"] = tallies_sha
-    return {
-        "policy": _policy_block(policy),
-        "inputs": inputs,
-        "year": year,
-        "cadres": cadres,
-        "rejected": rejected_list(rejected),
-        "summary": summarise(cadres, roster, tally_counts),
-    }
+    return {"policy": _policy_block(policy), "inputs": inputs, "year": year, "rejected": rejected_list(rejected), "summary": summary}
 
 
 def to_json(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-CSV_COLUMNS = ("cadre_id", "full_name", "level", "unit", "titles", "status", "exemptions", "venue", "issued", "collected",
+def jsonl_line(obj: Mapping[str, Any]) -> str:
+    """One line of ``jsonl``: a cadre object, or the closing object (policy, inputs, rejected, summary)."""
+    return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS: tuple[str, ...] = ("cadre_id", "full_name", "level", "unit", "titles", "status", "exemptions", "venue", "issued", "collected",
                "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason")
+_COL = {c: i for i, c in enumerate(CSV_COLUMNS)}
+
+
+def csv_header(extra_columns: list[str]) -> list[str]:
+    return list(CSV_COLUMNS) + extra_columns
+
+
+def rejected_csv_row(r: Mapping[str, Any], extra_columns: list[str]) -> list[str]:
+    """The CSV row of one rejected input row (an entry of the document's ``rejected``)."""
+    row = [""] * (len(CSV_COLUMNS) + len(extra_columns))
+    row[0] = safe_cell(r.get("cadre_id") or "")
+    row[_COL["status"]] = "rejected"
+    row[_COL["file"]] = safe_cell(r["file"])
+    row[_COL["line"]] = safe_cell(r["line"])
+    row[_COL["reason"]] = safe_cell(r["reason"])
+    return row
 
 
 def to_csv(doc: Mapping[str, Any], extra_columns: list[str]) -> str:

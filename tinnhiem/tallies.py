@@ -1,29 +1,33 @@
 """Reading a tallies CSV against the roster and the plan.
 
 Takes the tallies path, the policy and, per accepted cadre, the plan the evaluator made; produces
-the accepted :class:`~dsl.evaluator.Tally` rows keyed by (cadre, venue) and the rejected rows with
-their line and reason: counts that are not non-negative integers, ``high + confidence + low ≤
-collected ≤ issued`` broken, ``present ≤ convened`` broken, a zero denominator, an unknown or
-rejected cadre, a cadre not voted or not planned at that venue, a duplicate (the first stands).
-Rows are read as a stream.
+a stream of the accepted :class:`~dsl.evaluator.Tally` rows (as :class:`TallyRow`, with their line
+and cadre) and of the rejected rows with their line and reason: counts that are not non-negative
+integers, ``high + confidence + low ≤ collected ≤ issued`` broken, ``present ≤ convened`` broken, a
+zero denominator, an unknown or rejected cadre, a cadre not voted or not planned at that venue, a
+duplicate (the first stands). Rows are read as a stream; the reader keeps only the (cadre, venue)
+pairs already accepted (for the duplicate check), and the file's SHA-256 is known once the stream
+has been read to its end.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from dsl import ir
 from dsl.diagnostics import did_you_mean
 from dsl.evaluator import Plan, Tally
-from tinnhiem.csvio import open_csv
+from tinnhiem.csvio import CsvFile, open_csv
 from tinnhiem.roster import Rejected
 
 REQUIRED = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low")
 OPTIONAL = ("convened", "present")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TallyRow:
     line: int
     cadre_id: str
@@ -32,98 +36,181 @@ class TallyRow:
 
 @dataclass
 class TallyStream:
+    """The rows of a tallies file, read once; ``sha256`` is the file's digest (complete after the rows)."""
+
     path: str
-    sha256: str
+    file: CsvFile
     rows: Iterator[TallyRow | Rejected]
+
+    @property
+    def sha256(self) -> str:
+        return self.file.sha256
 
 
 def read_tallies(path: str, policy: ir.Policy, plans: Mapping[str, Plan], roster_rejected: Mapping[str, int],
                  roster_ids: Callable[[], list[str]]) -> TallyStream:
     f = open_csv(path, REQUIRED, "tallies")
-    has_optional = [c for c in OPTIONAL if c in f.header]
+    return TallyStream(path, f, _stream(f, policy, plans, roster_rejected, roster_ids))
+
+
+def _count(raw: str, name: str) -> int | str:
+    """A non-negative count, or the reason it is not one (``raw`` is the field as read)."""
+    try:
+        n = int(raw)
+    except ValueError:
+        raw = raw.strip()
+        return f"{name} must be a whole number, not '{raw}'" if raw else f"{name} is empty"
+    return n if n >= 0 else f"{name} must not be negative ({n})"
+
+
+_BAD: Any = object()  # an optional count that is not a non-negative whole number
+
+
+def _first_problem(fields: list[str], counted: tuple[tuple[str, int], ...], optional: tuple[tuple[str, int], ...]) -> str:
+    """The reason for the first count that is wrong, required ones first, in column order of the brief."""
+    for name, i in counted:
+        got = _count(fields[i], name)
+        if isinstance(got, str):
+            return got
+    for name, i in optional:
+        if fields[i].strip():
+            got = _count(fields[i], name)
+            if isinstance(got, str):
+                return got
+    raise AssertionError("no count is wrong")
+
+
+def _optional(fields: list[str], i: int | None) -> Any:
+    """An optional count: None when the column is absent or the field empty, _BAD when it is wrong."""
+    if i is None:
+        return None
+    raw = fields[i]
+    if not raw:
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        return None if not raw.strip() else _BAD
+    return n if n >= 0 else _BAD
+
+
+def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rejected: Mapping[str, int],
+            roster_ids: Callable[[], list[str]]) -> Iterator[TallyRow | Rejected]:
+    path, header = f.path, f.header
+    width = len(header)
+    col = {h: i for i, h in enumerate(header)}
+    i_cid, i_venue = col["cadre_id"], col["venue"]
+    counted = tuple((name, col[name]) for name in REQUIRED[2:])
+    i_issued, i_collected, i_high, i_conf, i_low = (i for _, i in counted)
+    i_convened, i_present = col.get("convened"), col.get("present")
+    optional = tuple((name, i) for name, i in (("convened", i_convened), ("present", i_present)) if i is not None)
     venues = policy.venue_codes()
     denominator = policy.share.denominator if policy.share else "collected"
+    seen: dict[tuple[str, str], int] = {}
+    hints = _CadreHints(roster_ids)
+    for line, fields in f.records:
+        cid = fields[i_cid].strip() if i_cid < len(fields) else ""
+        if len(fields) != width:
+            yield Rejected(path, line, f"the row has {len(fields)} fields but the header has {width}", cid)
+            continue
+        venue = fields[i_venue].strip()
+        if venue not in venues:
+            hint = did_you_mean(venue, venues)
+            yield Rejected(path, line, f"unknown venue '{venue}'" + (f" — {hint}" if hint else f" (one of: {', '.join(venues)})"), cid)
+            continue
+        try:  # the usual row: five whole numbers, none negative
+            issued, collected, high, conf, low = (int(fields[i_issued]), int(fields[i_collected]), int(fields[i_high]),
+                                                  int(fields[i_conf]), int(fields[i_low]))
+            problem = None if issued | collected | high | conf | low >= 0 else ""
+        except ValueError:
+            problem = ""
+        if problem is None:
+            convened = _optional(fields, i_convened)
+            present = _optional(fields, i_present)
+            if convened is _BAD or present is _BAD:
+                problem = ""
+        if problem is not None:
+            yield Rejected(path, line, _first_problem(fields, counted, optional), cid)
+            continue
+        problem = _check(issued, collected, high, conf, low, convened, present, denominator)  # type: ignore[arg-type]
+        if problem is not None:
+            yield Rejected(path, line, problem, cid)
+            continue
+        if cid in roster_rejected:
+            yield Rejected(path, line, f"cadre '{cid}' was rejected in the roster (line {roster_rejected[cid]})", cid)
+            continue
+        plan = plans.get(cid)
+        if plan is None:
+            hint = hints(cid)
+            yield Rejected(path, line, f"cadre '{cid}' is not in the roster" + (f" — {hint}" if hint else ""), cid)
+            continue
+        if plan.status != "voted":
+            what = "exempt" if plan.status == "exempt" else "out of scope"
+            yield Rejected(path, line, f"cadre '{cid}' is {what}: no vote is taken", cid)
+            continue
+        if venue not in plan.venues:
+            planned = ", ".join(plan.venues) or "none"
+            yield Rejected(path, line, f"cadre '{cid}' is not voted at '{venue}' (planned: {planned})", cid)
+            continue
+        key = (cid, venue)
+        first = seen.setdefault(key, line)
+        if first != line:
+            yield Rejected(path, line, f"a tally for '{cid}' at '{venue}' already appears on line {first}; the first stands", cid)
+            continue
+        yield TallyRow(line, cid, Tally(venue, issued, collected, high, conf, low, convened, present))
 
-    def stream() -> Iterator[TallyRow | Rejected]:
-        seen: dict[tuple[str, str], int] = {}
-        for row in f.rows:
-            v = row.values
-            cid = v["cadre_id"].strip()
 
-            def rejected(reason: str, cid: str = cid, line: int = row.line) -> Rejected:
-                return Rejected(path, line, reason, cid)
+class _CadreHints:
+    """Did-you-mean hints for cadre ids that are not in the roster, at a bounded cost.
 
-            if row.width != len(f.header):
-                yield rejected(f"the row has {row.width} fields but the header has {len(f.header)}")
-                continue
-            venue = v["venue"].strip()
-            if venue not in venues:
-                hint = did_you_mean(venue, venues)
-                yield rejected(f"unknown venue '{venue}'" + (f" — {hint}" if hint else f" (one of: {', '.join(venues)})"))
-                continue
-            counts: dict[str, int | None] = {}
-            problem = None
-            for name in REQUIRED[2:] + tuple(has_optional):
-                raw = v.get(name, "").strip()
-                if not raw and name in OPTIONAL:
-                    counts[name] = None
-                    continue
-                try:
-                    n = int(raw)
-                except ValueError:
-                    problem = f"{name} must be a whole number, not '{raw}'" if raw else f"{name} is empty"
-                    break
-                if n < 0:
-                    problem = f"{name} must not be negative ({n})"
-                    break
-                counts[name] = n
-            if problem:
-                yield rejected(problem)
-                continue
-            issued, collected = counts["issued"], counts["collected"]
-            high, conf, low = counts["high"], counts["confidence"], counts["low"]
-            convened, present = counts.get("convened"), counts.get("present")
-            assert issued is not None and collected is not None and high is not None and conf is not None and low is not None
-            if high + conf + low > collected:
-                yield rejected(f"high + confidence + low = {high + conf + low} is more than the {collected} ballots collected")
-                continue
-            if collected > issued:
-                yield rejected(f"collected ({collected}) is more than issued ({issued})")
-                continue
-            if (convened is None) != (present is None):
-                yield rejected("convened and present go together: give both or neither")
-                continue
-            if convened is not None and present is not None and present > convened:
-                yield rejected(f"present ({present}) is more than convened ({convened})")
-                continue
-            den = {"collected": collected, "issued": issued, "convened": convened, "present": present}[denominator]
-            if den is None:
-                yield rejected(f"the policy computes the share over '{denominator}', which this row does not give")
-                continue
-            if den == 0:
-                yield rejected(f"no ballots {denominator} ({denominator} = 0): the share of low votes is undefined")
-                continue
-            if cid in roster_rejected:
-                yield rejected(f"cadre '{cid}' was rejected in the roster (line {roster_rejected[cid]})")
-                continue
-            plan = plans.get(cid)
-            if plan is None:
-                hint = did_you_mean(cid, roster_ids())
-                yield rejected(f"cadre '{cid}' is not in the roster" + (f" — {hint}" if hint else ""))
-                continue
-            if plan.status != "voted":
-                what = "exempt" if plan.status == "exempt" else "out of scope"
-                yield rejected(f"cadre '{cid}' is {what}: no vote is taken")
-                continue
-            if venue not in plan.venues:
-                planned = ", ".join(plan.venues) or "none"
-                yield rejected(f"cadre '{cid}' is not voted at '{venue}' (planned: {planned})")
-                continue
-            key = (cid, venue)
-            if key in seen:
-                yield rejected(f"a tally for '{cid}' at '{venue}' already appears on line {seen[key]}; the first stands")
-                continue
-            seen[key] = row.line
-            yield TallyRow(row.line, cid, Tally(venue, issued, collected, high, conf, low, convened, present))
+    :func:`did_you_mean` compares a name with every candidate (``difflib``): a few milliseconds
+    against thousands of ids, seconds against a million, for every such row. So: against a roster of
+    up to :data:`EXACT` ids, the closest of all (as before); against a larger one, the closest among
+    the ids that sort next to it, forwards or read backwards (a typo in either half of an id leaves the
+    other half in place); and no hint after the first :data:`BUDGET` rows, whose reasons still name
+    the cadre."""
 
-    return TallyStream(path, f.sha256, stream())
+    EXACT = 5_000
+    BUDGET = 200
+    WINDOW = 50
+
+    def __init__(self, roster_ids: Callable[[], list[str]]) -> None:
+        self._roster_ids = roster_ids
+        self._ids: list[str] | None = None
+        self._backwards: list[str] = []
+        self._used = 0
+
+    def __call__(self, cid: str) -> str | None:
+        if self._used >= self.BUDGET:
+            return None
+        self._used += 1
+        if self._ids is None:
+            self._ids = sorted(set(self._roster_ids()))
+            if len(self._ids) > self.EXACT:
+                self._backwards = sorted(i[::-1] for i in self._ids)
+        ids = self._ids
+        if len(ids) <= self.EXACT:
+            return did_you_mean(cid, ids)
+        w = self.WINDOW
+        at, back = bisect.bisect_left(ids, cid), bisect.bisect_left(self._backwards, cid[::-1])
+        near = ids[max(0, at - w): at + w] + [i[::-1] for i in self._backwards[max(0, back - w): back + w]]
+        return did_you_mean(cid, near)
+
+
+def _check(issued: int, collected: int, high: int, conf: int, low: int, convened: int | None, present: int | None,
+           denominator: str) -> str | None:
+    """Why a row of valid counts is inconsistent, or None."""
+    if high + conf + low > collected:
+        return f"high + confidence + low = {high + conf + low} is more than the {collected} ballots collected"
+    if collected > issued:
+        return f"collected ({collected}) is more than issued ({issued})"
+    if (convened is None) != (present is None):
+        return "convened and present go together: give both or neither"
+    if convened is not None and present is not None and present > convened:
+        return f"present ({present}) is more than convened ({convened})"
+    den = {"collected": collected, "issued": issued, "convened": convened, "present": present}[denominator]
+    if den is None:
+        return f"the policy computes the share over '{denominator}', which this row does not give"
+    if den == 0:
+        return f"no ballots {denominator} ({denominator} = 0): the share of low votes is undefined"
+    return None

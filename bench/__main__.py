@@ -1,0 +1,5 @@
+"""``python -m bench``: run :func:`bench.run.main`."""
+
+from bench.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,248 @@
+"""Streaming ``plan`` / ``evaluate``: the same bytes as the document path, ``jsonl``, large-file errors.
+
+Takes the sample data of ``examples/`` (and small files written into a temporary folder); builds the
+reference document the way the commands did before streaming — every decision from
+:meth:`Evaluator.decide`, every cadre object from :func:`report.evaluate_entry` /
+:func:`report.plan_entry`, the CSV from :func:`report.to_csv` — and checks that ``--format csv`` and
+``--format json`` write exactly those bytes, that ``--format jsonl`` carries the same cadre objects
+plus a closing line, that the progress bar still runs, and that problems deep inside a file streamed
+in buffers are still reported at their line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import policy as bundled
+from dsl.diagnostics import did_you_mean
+from dsl.evaluator import compile_policy
+from dsl.loader import load_policy
+from tests.conftest import EXAMPLES_DIR
+from tinnhiem import cli, report
+from tinnhiem.cli import main
+from tinnhiem.csvio import InputError, open_csv
+from tinnhiem.roster import read_roster
+from tinnhiem.tallies import TallyRow, read_tallies
+
+ROSTER_HEADER = "cadre_id,full_name,level,unit,titles,retirement_notice,appointed_year,ghi_chu\n"
+ROSTER = ROSTER_HEADER + (
+    "C1,Nguyễn Văn An,province,=HYPERLINK(\"x\"),truong_so,false,2020,-ghi chú\n"
+    "C2,Trần Thị Bình,district,Huyện ủy Nga Sơn,bi_thu;ct_hdnd,no,2021,kiêm nhiệm\n"
+    "C3,Lê Văn Cường,province,Văn phòng Tỉnh ủy,pho_ban_dang,true,2019,\n"
+    "C4,Phạm Thị Dung,district,Phòng Nội vụ,pho_so,0,2018,\n"
+    "C5,Hoàng Văn Em,province,UBND tỉnh,pct_ubnd,false,2023,\n"
+    "C6,+Đỗ Văn Phúc,province,Sở Y tế,pho_so,false,,\n"
+    "C7,Vũ Thị Giang,province,Tỉnh ủy,uv_btv;truong_ban_dang,false,2020,\n"
+    "C8,Bùi Văn Hải,province,UBND tỉnh,pct_ubnd,false,2020,\n"
+    "C9,Ngô Văn Ích,province,Sở Tư pháp,truong_so,false,2020,\n"
+    "C1,Dup,province,U,bi_thu,false,2020,\n"
+    "X1,A,province,U,bi_thuu,false,2020,\n"
+)
+TALLIES = "cadre_id,venue,issued,collected,high,confidence,low,convened,present\n" + (
+    "C1,noi_cong_tac,50,47,10,12,25,50,48\n"  # tren_50
+    "C2,cap_uy,9,9,1,2,6,,\n"  # exactly 2/3
+    "C2,hdnd,80,80,78,1,1,80,80\n"
+    "C6,noi_cong_tac,40,40,10,10,20,45,29\n"  # below quorum
+    "C7,cap_uy,30,30,10,10,10,,\n"  # C7's hdnd tally is missing
+    "C8,hdnd,0,0,0,0,0,,\n"  # rejected: nothing collected; C8 is then missing its tally
+    "C9,noi_cong_tac,10,10,0,0,10,10,10\n"  # all low
+    "X1,cap_uy,9,9,1,2,6,,\n"  # rejected: roster row rejected
+    "C3,noi_cong_tac,50,47,10,12,25,,\n"  # rejected: exempt
+    "C1,noi_cong_tac,50,47,10,12,25,50,48\n"  # rejected: duplicate
+)
+
+
+def _reference(roster_path: str, tallies_path: str | None) -> tuple[dict[str, Any], list[str]]:
+    """The document as ``plan`` / ``evaluate`` built it before streaming (one full decision per cadre)."""
+    pol = load_policy(bundled.path())
+    ev = compile_policy(pol)
+    roster = read_roster(roster_path, pol)
+    plans = {e.cadre.cadre_id: ev.plan(e.cadre) for e in roster.entries}
+    if tallies_path is None:
+        cadres = [report.plan_entry(pol, e, plans[e.cadre.cadre_id]) for e in roster.entries]
+        return report.document(pol, roster, None, ev.year, cadres, roster.rejected, None), roster.extra_columns
+    rejected_ids = {r.cadre_id: r.line for r in roster.rejected if r.cadre_id and r.cadre_id not in plans}
+    stream = read_tallies(tallies_path, pol, plans, rejected_ids, lambda: list(plans))
+    tallies: dict[str, dict[str, Any]] = {}
+    tally_rejected = []
+    read = 0
+    for item in stream.rows:
+        read += 1
+        if isinstance(item, TallyRow):
+            tallies.setdefault(item.cadre_id, {})[item.tally.venue] = item.tally
+        else:
+            tally_rejected.append(item)
+    cadres = [report.evaluate_entry(pol, e, ev.decide(e.cadre, tallies.get(e.cadre.cadre_id, {}), plans[e.cadre.cadre_id]))
+              for e in roster.entries]
+    counts = (read, read - len(tally_rejected), len(tally_rejected))
+    doc = report.document(pol, roster, stream.sha256, ev.year, cadres, roster.rejected + tally_rejected, counts)
+    return doc, roster.extra_columns
+
+
+def _inputs(tmp_path: Path) -> list[tuple[str, str]]:
+    (tmp_path / "r.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "t.csv").write_text(TALLIES, encoding="utf-8")
+    return [
+        (str(EXAMPLES_DIR / "roster.csv"), str(EXAMPLES_DIR / "tallies.csv")),
+        (str(EXAMPLES_DIR / "bad_roster.csv"), str(EXAMPLES_DIR / "bad_tallies.csv")),
+        (str(EXAMPLES_DIR / "roster.csv"), str(EXAMPLES_DIR / "bad_tallies.csv")),
+        (str(tmp_path / "r.csv"), str(tmp_path / "t.csv")),
+    ]
+
+
+def _run(capsys, tmp_path: Path, *argv: str) -> tuple[int, bytes]:
+    out = tmp_path / "out"
+    code = main([*argv, "--output", str(out)])
+    capsys.readouterr()
+    return code, out.read_bytes()
+
+
+@pytest.mark.parametrize("case", range(4))
+@pytest.mark.parametrize("command", ["evaluate", "plan"])
+def test_csv_and_json_are_byte_identical_to_the_document_path(tmp_path, capsys, case, command):
+    roster, tallies = _inputs(tmp_path)[case]
+    doc, extra = _reference(roster, tallies if command == "evaluate" else None)
+    argv = [command, "--roster", roster] + (["--tallies", tallies] if command == "evaluate" else [])
+    code, csv_bytes = _run(capsys, tmp_path, *argv, "--format", "csv")
+    assert code == (1 if doc["rejected"] else 0)
+    assert csv_bytes == report.to_csv(doc, extra).encode("utf-8")
+    code, json_bytes = _run(capsys, tmp_path, *argv, "--format", "json")
+    assert json_bytes == report.to_json(doc).encode("utf-8")
+
+
+@pytest.mark.parametrize("case", range(4))
+@pytest.mark.parametrize("command", ["evaluate", "plan"])
+def test_jsonl_carries_the_cadre_objects_then_a_closing_line(tmp_path, capsys, case, command):
+    roster, tallies = _inputs(tmp_path)[case]
+    doc, _ = _reference(roster, tallies if command == "evaluate" else None)
+    argv = [command, "--roster", roster] + (["--tallies", tallies] if command == "evaluate" else [])
+    code, data = _run(capsys, tmp_path, *argv, "--format", "jsonl")
+    assert code == (1 if doc["rejected"] else 0)
+    lines = data.decode("utf-8").split("\n")
+    assert lines[-1] == ""  # every line ends with a newline
+    objects = [json.loads(line) for line in lines[:-1]]
+    assert objects[:-1] == doc["cadres"]
+    closing = objects[-1]
+    assert closing == {k: v for k, v in doc.items() if k != "cadres"}
+    assert list(closing) == ["policy", "inputs", "year", "rejected", "summary"]
+    s = closing["summary"]
+    assert s["rows_read"] == s["rows_evaluated"] + s["rows_rejected"]
+
+
+def test_jsonl_to_stdout(tmp_path, capsys):
+    roster, tallies = _inputs(tmp_path)[3]
+    code = main(["evaluate", "--roster", roster, "--tallies", tallies, "--format", "jsonl"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert [json.loads(x)["cadre_id"] for x in out[:-1]] == ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
+    assert json.loads(out[-1])["summary"]["rows_rejected"] == 4
+
+
+def test_the_decisions_of_the_tricky_rows(tmp_path, capsys):
+    roster, tallies = _inputs(tmp_path)[3]
+    code, data = _run(capsys, tmp_path, "evaluate", "--roster", roster, "--tallies", tallies, "--format", "jsonl")
+    by = {o["cadre_id"]: o for o in map(json.loads, data.decode().splitlines()[:-1])}
+    assert by["C1"]["outcome"] == "tren_50" and by["C2"]["outcome"] == "xem_xet_tong_the"
+    assert by["C6"]["outcome"] == "invalid_session" and by["C7"]["outcome"] == "missing_tally"
+    assert by["C8"]["outcome"] == "missing_tally" and by["C9"]["outcome"] == "tu_2_3"
+    assert by["C9"]["venues"][0]["low_share"] == "1/1" and by["C9"]["venues"][0]["percent"] == "100.00%"
+    assert by["C1"]["extra"] == {"ghi_chu": "-ghi chú"}
+
+
+def test_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
+    """Over the threshold and on a terminal, the bar runs (on stderr) and the output is unchanged."""
+    roster, tallies = _inputs(tmp_path)[0]
+    _, plain = _run(capsys, tmp_path, "evaluate", "--roster", roster, "--tallies", tallies, "--format", "csv")
+    monkeypatch.setattr(cli, "PROGRESS_THRESHOLD", 10)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    started = []
+    import rich.progress
+
+    real_start = rich.progress.Progress.start
+    monkeypatch.setattr(rich.progress.Progress, "start", lambda self: (started.append(self), real_start(self))[1])
+    code, with_bar = _run(capsys, tmp_path, "evaluate", "--roster", roster, "--tallies", tallies, "--format", "csv")
+    assert code == 0 and with_bar == plain
+    assert len(started) == 2  # reading the tallies, then writing the cadres
+    assert started[0].tasks[0].total == 1206 and started[0].tasks[0].description == "reading tallies"
+
+
+# ---- streamed reading: problems deep inside a large file -------------------------------------------
+
+
+def _big(tmp_path: Path, rows: int, bad: bytes | None = None, at: int = 0) -> Path:
+    lines = [b"cadre_id,venue,issued,collected,high,confidence,low\n"]
+    for i in range(rows):
+        line = f"C{i},cap_uy,9,9,1,2,6\n".encode()
+        if bad is not None and i == at:
+            line = line.replace(b"cap_uy", b'"cap_uy') if bad == b'"' else line.replace(b"cap_uy", b"cap" + bad + b"uy")
+        lines.append(line)
+    p = tmp_path / "big.csv"
+    p.write_bytes(b"".join(lines))
+    return p
+
+
+@pytest.mark.parametrize(("bad", "message"), [(b"\xff", "not UTF-8 (byte 0xff)"), (b"\x00", "contains NUL bytes"),
+                                              (b'"', "not valid CSV")])  # a quote opened and never closed
+def test_a_bad_byte_far_into_a_file_is_reported_at_its_line(tmp_path, bad, message):
+    path = _big(tmp_path, 200_000, bad, at=150_000)  # ~4 MB: several read buffers before the bad byte
+    f = open_csv(str(path), ["cadre_id"], "tallies")
+    with pytest.raises(InputError) as err:
+        for _ in f.records:
+            pass
+    assert message in err.value.message
+    assert err.value.line == 150_002
+
+
+def test_digest_is_of_the_whole_file_and_rows_are_streamed(tmp_path):
+    path = _big(tmp_path, 200_000)
+    f = open_csv(str(path), ["cadre_id"], "tallies")
+    first = next(iter(f.records))
+    assert first == (2, ["C0", "cap_uy", "9", "9", "1", "2", "6"])
+    assert f._reader.digest is not None and not f._reader.done  # not read to its end yet
+    assert sum(1 for _ in f.records) == 199_999
+    assert f.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"  \n\n \r\n"])
+def test_an_empty_file_is_still_empty(tmp_path, content):
+    p = tmp_path / "e.csv"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match="is empty"):
+        open_csv(str(p), ["cadre_id"], "roster")
+
+
+def test_blank_lines_before_the_header_count(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("\n\ncadre_id,x\nA,1\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        open_csv(str(p), ["cadre_id"], "roster")  # the header is the first line, blank: missing column
+    assert "missing column" in err.value.message
+
+
+def test_hints_for_unknown_cadres_are_bounded(tmp_path, capsys):
+    """Every unknown cadre is rejected with its reason; only the first 200 get a did-you-mean (difflib per
+    row against a large roster would take hours), and a large roster is searched near the id's place."""
+    from tinnhiem.tallies import _CadreHints
+
+    roster = tmp_path / "r.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    tallies = tmp_path / "t.csv"
+    tallies.write_text(TALLIES.split("\n")[0] + "\n" + "".join(f"C1{i % 10},cap_uy,9,9,1,2,6,,\n" for i in range(250)),
+                       encoding="utf-8")
+    code, data = _run(capsys, tmp_path, "evaluate", "--roster", str(roster), "--tallies", str(tallies), "--format", "jsonl")
+    rejected = json.loads(data.decode().splitlines()[-1])["rejected"]
+    tally_rows = [r for r in rejected if r["file"] == str(tallies)]
+    assert code == 1 and len(tally_rows) == 250
+    assert all("is not in the roster" in r["reason"] for r in tally_rows)
+    assert all("did you mean 'C" in r["reason"] for r in tally_rows[:200])
+    assert not any("did you mean" in r["reason"] for r in tally_rows[200:])
+    ids = [f"TH{i:07d}" for i in range(1, 20_000)]
+    big = _CadreHints(lambda: ids)
+    for typo in ("TH0001234", "TH00O1234", "TH001234", "TH00012345", "XH0001234", "TH0001234x"):
+        assert big(typo) == did_you_mean(typo, ids)  # the hint the search over all ids gives
