@@ -28,7 +28,7 @@ class Rejected:
     cadre_id: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RosterEntry:
     line: int
     cadre: Cadre
@@ -55,88 +55,113 @@ def required_columns(policy: ir.Policy) -> tuple[str, ...]:
     return IDENTITY + tuple(f.name for f in policy.facts)
 
 
+def whole_number(raw: str) -> int | None:
+    """``raw`` as a non-negative whole number written in ASCII digits, else None (no ``+5``, ``1_0``, ``１０``)."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 def read_roster(path: str, policy: ir.Policy) -> Roster:
+    """Read and check every row; equal title lists and equal facts are parsed once and shared."""
     required = required_columns(policy)
     f = open_csv(path, required, "roster")
-    extra = [h for h in f.header if h not in required and h]
-    levels = policy.level_codes()
-    titles = set(policy.title_codes())
+    header = f.header
+    width = len(header)
+    col = {h: i for i, h in enumerate(header)}
+    extra = [h for h in header if h not in required and h]
+    extra_idx = [(h, col[h]) for h in extra]
+    i_id, i_name, i_level, i_unit, i_titles = (col[c] for c in IDENTITY)
+    fact_idx = [col[fd.name] for fd in policy.facts]
+    levels = {lv: lv for lv in policy.level_codes()}
     entries: list[RosterEntry] = []
     rejected: list[Rejected] = []
     seen: dict[str, int] = {}
+    titles_seen: dict[str, tuple[str, frozenset[str], str] | str] = {}
+    facts_seen: dict[tuple[bool, tuple[str, ...]], tuple[dict[str, bool | int], tuple[str, ...]] | str] = {}
     rows = 0
-    for row in f.rows:
+    for line, fields in f.records:
         rows += 1
-        v = row.values
-        cid = v["cadre_id"].strip()
-
-        def reject(reason: str, cid: str = cid, line: int = row.line) -> None:
-            rejected.append(Rejected(path, line, reason, cid))
-
-        if row.width != len(f.header):
-            reject(f"the row has {row.width} fields but the header has {len(f.header)}")
+        cid = fields[i_id].strip() if i_id < len(fields) else ""
+        if len(fields) != width:
+            rejected.append(Rejected(path, line, f"the row has {len(fields)} fields but the header has {width}", cid))
             continue
         if not cid:
-            reject("cadre_id is empty")
+            rejected.append(Rejected(path, line, "cadre_id is empty", cid))
             continue
         if cid in seen:
-            reject(f"cadre_id '{cid}' already appears on line {seen[cid]}; the first row stands")
+            rejected.append(Rejected(path, line, f"cadre_id '{cid}' already appears on line {seen[cid]}; the first row stands", cid))
             continue
-        seen[cid] = row.line
-        level = v["level"].strip()
-        if level not in levels:
-            hint = did_you_mean(level, levels)
-            reject(f"unknown level '{level}'" + (f" — {hint}" if hint else f" (one of: {', '.join(levels)})"))
+        seen[cid] = line
+        raw_level = fields[i_level].strip()
+        level = levels.get(raw_level)
+        if level is None:
+            hint = did_you_mean(raw_level, levels)
+            rejected.append(Rejected(path, line, f"unknown level '{raw_level}'" + (f" — {hint}" if hint else f" (one of: {', '.join(levels)})"), cid))
             continue
-        codes = [c.strip() for c in v["titles"].split(";") if c.strip()]
-        unknown = [c for c in codes if c not in titles]
-        if unknown:
-            c = unknown[0]
-            hint = "separate title codes with ';'" if any(sep in c for sep in ",| ") else did_you_mean(c, titles)
-            reject(f"unknown title code '{c}'" + (f" — {hint}" if hint else ""))
+        raw_titles = fields[i_titles]
+        parsed = titles_seen.get(raw_titles)
+        if parsed is None:
+            parsed = titles_seen[raw_titles] = _titles(raw_titles, policy)
+        if isinstance(parsed, str):
+            rejected.append(Rejected(path, line, parsed, cid))
             continue
-        facts: dict[str, bool | int] = {}
-        warnings: list[str] = []
-        problem = None
-        for fd in policy.facts:
-            raw = v[fd.name].strip()
-            match fd.type:
-                case "bool":
-                    low = raw.lower()
-                    if not low:
-                        facts[fd.name] = False
-                        if codes:
-                            warnings.append(f"{fd.name} is empty: read as false ({fd.label})")
-                    elif low in TRUE:
-                        facts[fd.name] = True
-                    elif low in FALSE:
-                        facts[fd.name] = False
-                    else:
-                        problem = f"{fd.name} must be true or false (also yes/no, 1/0), not '{raw}'"
-                case "year" | "int":
-                    if not raw:
-                        if codes:
-                            warnings.append(f"{fd.name} is empty: no rule that compares it can apply ({fd.label})")
-                        continue
-                    try:
-                        number = int(raw)
-                    except ValueError:
-                        problem = f"{fd.name} must be a whole number, not '{raw}'"
-                        continue
-                    if fd.type == "year" and not (1900 <= number <= 2100):
-                        problem = f"{fd.name} must be a year between 1900 and 2100, not {number}"
-                        continue
-                    facts[fd.name] = number
-                case _:
-                    raise AssertionError(fd.type)
-            if problem:
-                break
-        if problem:
-            reject(problem)
+        _, held, titles_text = parsed
+        key = (bool(held), tuple(fields[i] for i in fact_idx))
+        checked = facts_seen.get(key)
+        if checked is None:
+            checked = facts_seen[key] = _facts(key[1], policy, key[0])
+        if isinstance(checked, str):
+            rejected.append(Rejected(path, line, checked, cid))
             continue
-        cadre = Cadre(cid, level, frozenset(codes), facts, v["full_name"].strip(), v["unit"].strip())
-        entries.append(RosterEntry(row.line, cadre, ";".join(codes), {k: v[k] for k in extra}, tuple(warnings)))
-    return Roster(path, f.sha256, f.header, extra, entries, rejected, rows)
+        facts, warnings = checked
+        cadre = Cadre(cid, level, held, facts, fields[i_name].strip(), fields[i_unit].strip())
+        entries.append(RosterEntry(line, cadre, titles_text, {h: fields[i] for h, i in extra_idx}, warnings))
+    return Roster(path, f.sha256, header, extra, entries, rejected, rows)
 
 
-__all__ = ["InputError", "Rejected", "Roster", "RosterEntry", "read_roster", "required_columns"]
+def _titles(raw: str, policy: ir.Policy) -> tuple[str, frozenset[str], str] | str:
+    """The title codes of a ``titles`` cell, or the reason it is rejected."""
+    known = policy.title_codes()
+    codes = [c.strip() for c in raw.split(";") if c.strip()]
+    for c in codes:
+        if c not in known:
+            hint = "separate title codes with ';'" if any(sep in c for sep in ",| ") else did_you_mean(c, known)
+            return f"unknown title code '{c}'" + (f" — {hint}" if hint else "")
+    return raw, frozenset(codes), ";".join(codes)
+
+
+def _facts(raws: tuple[str, ...], policy: ir.Policy, has_titles: bool) -> tuple[dict[str, bool | int], tuple[str, ...]] | str:
+    """The facts of a row (shared by every row that writes them alike), or the reason it is rejected."""
+    facts: dict[str, bool | int] = {}
+    warnings: list[str] = []
+    for fd, cell in zip(policy.facts, raws, strict=True):
+        raw = cell.strip()
+        match fd.type:
+            case "bool":
+                low = raw.lower()
+                if not low:
+                    facts[fd.name] = False
+                    if has_titles:
+                        warnings.append(f"{fd.name} is empty: read as false ({fd.label})")
+                elif low in TRUE:
+                    facts[fd.name] = True
+                elif low in FALSE:
+                    facts[fd.name] = False
+                else:
+                    return f"{fd.name} must be true or false (also yes/no, 1/0), not '{raw}'"
+            case "year" | "int":
+                if not raw:
+                    if has_titles:
+                        warnings.append(f"{fd.name} is empty: no rule that compares it can apply ({fd.label})")
+                    continue
+                number = whole_number(raw)
+                if number is None:
+                    return f"{fd.name} must be a whole number, not '{raw}'"
+                if fd.type == "year" and not (1900 <= number <= 2100):
+                    return f"{fd.name} must be a year between 1900 and 2100, not {number}"
+                facts[fd.name] = number
+            case _:
+                raise AssertionError(fd.type)
+    return facts, tuple(warnings)
+
+
+__all__ = ["InputError", "Rejected", "Roster", "RosterEntry", "read_roster", "required_columns", "whole_number"]
