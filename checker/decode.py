@@ -82,7 +82,9 @@ def _bool(model: z3.ModelRef, term: z3.BoolRef) -> bool:
 
 def roster_row(model: z3.ModelRef, r: RosterVars, policy: ir.Policy, cadre_id: str) -> RosterRow:
     level = r.levels[_int(model, r.level)] if r.levels else ""
-    titles = tuple(code for code in policy.title_codes() if _bool(model, r.titles[code]))
+    bits = _int(model, r.title_bits)
+    held = {code for k, code in enumerate(r.titles) if bits >> k & 1}
+    titles = tuple(code for code in policy.title_codes() if code in held)
     facts: list[tuple[str, bool | int | None]] = []
     for f in all_facts(policy):
         term = r.facts[f.name]

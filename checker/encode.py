@@ -26,6 +26,7 @@ stands for in the source. Exact arithmetic only: ``share OP p/q`` is ``low·q OP
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -95,6 +96,13 @@ class RosterVars:
     facts: Mapping[str, z3.ExprRef]  # Bool for bool facts, Int for year/int facts
     given: Mapping[str, z3.BoolRef]  # year/int facts only: the roster cell is not empty
     year: z3.ArithRef  # the vote year (a constant when known)
+
+    @functools.cached_property
+    def title_bits(self) -> z3.ArithRef:
+        """The titles held as one integer, bit ``k`` for the ``k``-th title of ``titles``: a model
+        gives the whole set in one evaluation (decoding title by title costs one call per title)."""
+        bits = [z3.If(t, 1 << k, 0) for k, t in enumerate(self.titles.values())]
+        return z3.Sum(*bits) if bits else z3.IntVal(0, self.level.ctx)
 
 
 @dataclass(frozen=True)
@@ -199,8 +207,10 @@ def all_facts(policy: ir.Policy) -> tuple[ir.FactDecl, ...]:
 class Encoder:
     """Builds the Z3 terms of one policy; collects constraints and tracked rule definitions.
 
-    A fresh encoder per proof obligation keeps each obligation's assertions to itself. Every term
-    is named deterministically (sets are iterated sorted), so the same IR gives the same terms; the
+    The checker builds one encoder per symbolic input shape and check (the roster row and its plan
+    are shared by every obligation about them; see :meth:`checker.properties.Context.planned`), and
+    a fresh one where an obligation adds inputs (tallies, a second roster). Every term is named
+    deterministically (sets are iterated sorted), so the same IR gives the same terms; the
     checker gives each policy a Z3 context of its own (``ctx``) so that what the solver answers does
     not depend on what was built before in the process.
     """

@@ -14,6 +14,10 @@ solver is named here. An obligation says how its answer reads:
 Each obligation carries a :data:`Claim` — what the compiled evaluator must exhibit on the decoded
 counterexample (or witness) — which :mod:`checker.replay` checks. The docstring of each builder is
 the property's exact meaning; ``docs/properties.md`` repeats them.
+
+The obligations about one symbolic roster row and its plan share one :class:`Encoding`, built once
+per check (:meth:`Context.planned`): they differ only in their goal, so the policy is encoded once,
+not once per obligation. An obligation that adds inputs (tallies, two rows) has an encoder of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Literal, Union
 
 import z3
 
-from checker.encode import Definition, Domain, Encoder, Env, RosterVars, RuleRef, TallyVars, band_ref, rule_ref
+from checker.encode import Definition, Domain, Encoder, Env, PlanTerms, RosterVars, RuleRef, TallyVars, band_ref, rule_ref
 from dsl import ir
 
 Mode = Literal["refute", "witness", "static"]
@@ -132,15 +136,25 @@ Claim = Union[TooManyProposed, ExemptWithVenue, VotedWithoutVenue, VenueOutOfSco
 # ---- obligations ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A condition for the solver: ``goal`` with the always-asserted ``constraints`` and the tracked
-    rule ``definitions``; ``prefer`` are soft conditions tried in order to make a model readable."""
+@dataclass(frozen=True, eq=False)
+class Encoding:
+    """What the obligations built on one encoder share: the always-asserted ``constraints``, the
+    tracked rule ``definitions`` and the ``names`` of the Z3 constants. Compared by identity: the
+    driver asserts an encoding once on one solver and checks each obligation's goal on top of it."""
 
-    goal: z3.BoolRef
     constraints: tuple[z3.BoolRef, ...]
     definitions: tuple[Definition, ...]
     names: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A condition for the solver: ``goal`` over an :class:`Encoding` (its constraints asserted, its
+    definitions under their tracking literals); ``prefer`` are soft conditions tried in order to make
+    a model readable."""
+
+    goal: z3.BoolRef
+    encoding: Encoding
     prefer: tuple[z3.BoolRef, ...] = ()
 
 
@@ -195,18 +209,46 @@ class NotApplicable:
 
 
 @dataclass(frozen=True)
+class Planned:
+    """One symbolic roster row and its plan, encoded once per check: every obligation about a single
+    cadre's plan (and no tally) is a goal over it, so the policy is not re-encoded per obligation."""
+
+    roster: RosterVars
+    plan: PlanTerms
+    encoding: Encoding
+    ctx: z3.Context
+
+    def problem(self, goal: z3.BoolRef, prefer: tuple[z3.BoolRef, ...] = ()) -> Problem:
+        return Problem(goal, self.encoding, prefer)
+
+
+@dataclass(frozen=True)
 class Context:
     policy: ir.Policy
     year: int | None = None
     domain: Domain = field(default_factory=Domain)
     z3ctx: z3.Context = field(default_factory=z3.Context, compare=False)
+    shared: dict[str, Planned] = field(default_factory=dict, compare=False)  # encodings built once per check
 
     def encoder(self) -> Encoder:
         return Encoder(self.policy, self.year, self.domain, self.z3ctx)
 
+    def planned(self) -> Planned:
+        """The roster row and plan shared by the obligations of this check (built on first use)."""
+        if "plan" not in self.shared:
+            enc = self.encoder()
+            r = enc.roster()
+            pl = enc.plan(r)
+            self.shared["plan"] = Planned(r, pl, _encoding(enc), enc.ctx)
+        return self.shared["plan"]
+
+
+def _encoding(enc: Encoder) -> Encoding:
+    return Encoding(tuple(enc.constraints), enc.definitions, tuple(sorted(enc.names.items())))
+
 
 def _problem(enc: Encoder, goal: z3.BoolRef, prefer: tuple[z3.BoolRef, ...] = ()) -> Problem:
-    return Problem(goal, tuple(enc.constraints), enc.definitions, tuple(sorted(enc.names.items())), prefer)
+    return Problem(goal, _encoding(enc), prefer)
 
 
 def _can_plan(p: ir.Policy) -> str | None:
@@ -227,13 +269,9 @@ def _reach(ctx: Context, venues: tuple[str, ...]) -> tuple[Reach, ...]:
     """Problems that find a voted cadre planned at each venue (preferring one venue only)."""
     if _can_plan(ctx.policy) is not None:
         return ()
-    out = []
-    for v in venues:
-        enc = ctx.encoder()
-        r = enc.roster()
-        pl = enc.plan(r)
-        out.append(Reach(v, _problem(enc, z3.And(pl.venues[v], pl.status["voted"]), (pl.count == 1,)), r))
-    return tuple(out)
+    sh = ctx.planned()
+    pl = sh.plan
+    return tuple(Reach(v, sh.problem(z3.And(pl.venues[v], pl.status["voted"]), (pl.count == 1,)), sh.roster) for v in venues)
 
 
 def _set_refs(bs: ir.BandSet, name: str | None = None) -> tuple[RuleRef, ...]:
@@ -321,12 +359,10 @@ def max_venues(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
         return NotApplicable(why)
     if p.max_venues is None:
         return NotApplicable("the policy declares no max_venues")
-    enc = ctx.encoder()
-    r = enc.roster()
-    pl = enc.plan(r)
+    sh = ctx.planned()
     refs = (rule_ref("max_venues", p.max_venues, "max_venues"),) + tuple(rule_ref("venue_rule", vr) for vr in p.venue_rules)
     return (Obligation("builtin.max_venues", f"venues proposed (max_venues {p.max_venues.count})", "refute",
-                       TooManyProposed(p.max_venues.count), refs, _problem(enc, pl.proposed_count > p.max_venues.count), r),)
+                       TooManyProposed(p.max_venues.count), refs, sh.problem(sh.plan.proposed_count > p.max_venues.count), sh.roster),)
 
 
 def exemption_overrides_scope(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
@@ -354,12 +390,11 @@ def voted_has_venue(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     p = ctx.policy
     if (why := _can_plan(p)) is not None:
         return NotApplicable(why)
-    enc = ctx.encoder()
-    r = enc.roster()
-    pl = enc.plan(r)
+    sh = ctx.planned()
+    pl = sh.plan
     refs = tuple(rule_ref("venue_rule", vr) for vr in p.venue_rules) + tuple(rule_ref("scope", s) for s in p.scope)
     return (Obligation("builtin.voted_has_venue", "voted cadres", "refute", VotedWithoutVenue(), refs,
-                       _problem(enc, z3.And(pl.status["voted"], pl.count == 0)), r),)
+                       sh.problem(z3.And(pl.status["voted"], pl.count == 0)), sh.roster),)
 
 
 def venue_implies_scope(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
@@ -368,12 +403,11 @@ def venue_implies_scope(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     p = ctx.policy
     if (why := _can_plan(p)) is not None:
         return NotApplicable(why)
-    enc = ctx.encoder()
-    r = enc.roster()
-    pl = enc.plan(r)
+    sh = ctx.planned()
+    pl = sh.plan
     refs = tuple(rule_ref("venue_rule", vr) for vr in p.venue_rules) + tuple(rule_ref("scope", s) for s in p.scope)
     return (Obligation("builtin.venue_implies_scope", "cadres with a venue", "refute", VenueOutOfScope(), refs,
-                       _problem(enc, z3.And(pl.count >= 1, z3.Not(pl.in_scope))), r),)
+                       sh.problem(z3.And(pl.count >= 1, z3.Not(pl.in_scope))), sh.roster),)
 
 
 def no_conflict(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
@@ -386,15 +420,14 @@ def no_conflict(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     rules = p.venue_rules
     if len(rules) < 2:
         return NotApplicable("the policy has fewer than two venue rules")
+    sh = ctx.planned()
+    pl = sh.plan
     out = []
     for i, a in enumerate(rules):
         for b in rules[i + 1:]:
-            enc = ctx.encoder()
-            r = enc.roster()
-            pl = enc.plan(r)
             out.append(Obligation("builtin.no_conflict", f"venue rules {a.name} and {b.name}", "refute", BothActive(a.name, b.name),
                                   (rule_ref("venue_rule", a), rule_ref("venue_rule", b)),
-                                  _problem(enc, z3.And(pl.active[a.name], pl.active[b.name])), r))
+                                  sh.problem(z3.And(pl.active[a.name], pl.active[b.name])), sh.roster))
     return tuple(out)
 
 
@@ -408,10 +441,8 @@ def no_dead_rule(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     can_plan = _can_plan(p) is None
 
     def plan_witness(subject: str, claim: RuleFires, ref: RuleRef, pick: Callable) -> None:
-        enc = ctx.encoder()
-        r = enc.roster()
-        pl = enc.plan(r)
-        out.append(Obligation("builtin.no_dead_rule", subject, "witness", claim, (ref,), _problem(enc, pick(pl)), r))
+        sh = ctx.planned()
+        out.append(Obligation("builtin.no_dead_rule", subject, "witness", claim, (ref,), sh.problem(pick(sh.plan)), sh.roster))
 
     for s in p.scope:
         plan_witness(f"scope rule {s.name}", RuleFires("scope", s.name), rule_ref("scope", s), lambda pl, n=s.name: pl.scope[n])
@@ -493,11 +524,9 @@ def refinement_keeps(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
         out.append(Obligation("builtin.refinement_keeps", f"max_venues ({own}) against {alias}.max_venues ({limit})", "static",
                               DeclaredLimit(own, limit, alias), refs, static_holds=own <= limit))
         if own > limit and _can_plan(p) is None:
-            enc = ctx.encoder()
-            r = enc.roster()
-            pl = enc.plan(r)
+            sh = ctx.planned()
             out.append(Obligation("builtin.refinement_keeps", f"venues beyond {alias}.max_venues ({limit})", "refute",
-                                  VenuesExceed(limit, alias), refs, _problem(enc, pl.count > limit), r))
+                                  VenuesExceed(limit, alias), refs, sh.problem(sh.plan.count > limit), sh.roster))
     if not out:
         return NotApplicable("the policy refines nothing it imports")
     return tuple(out)
@@ -532,12 +561,10 @@ POLICY_PROPERTY_MEANING = ("Refuted iff some roster row (any level, any combinat
 
 
 def policy_property(ctx: Context, prop: ir.PropertyDecl) -> Obligation:
-    enc = ctx.encoder()
-    r = enc.roster()
-    pl = enc.plan(r)
+    sh = ctx.planned()
     ref = RuleRef("property", prop.name, None, prop.span)
-    holds = enc.condition(prop.expr, pl.env())
-    return Obligation(prop.name, prop.label, "refute", PropertyFalse(prop.name), (ref,), _problem(enc, z3.Not(holds)), r)
+    holds = ctx.encoder().condition(prop.expr, sh.plan.env())  # a condition adds no constraint nor definition
+    return Obligation(prop.name, prop.label, "refute", PropertyFalse(prop.name), (ref,), sh.problem(z3.Not(holds)), sh.roster)
 
 
 def catalog(policy: ir.Policy, year: int | None = None, domain: Domain | None = None) -> tuple[PropertyCheck, ...]:

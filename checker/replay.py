@@ -109,8 +109,9 @@ def _at_venue(ev: Evaluator, row: TallyRow) -> tuple[str | None, tuple[str, ...]
 
 
 def replay(claim: P.Claim, policy: ir.Policy, year: int | None, roster: tuple[RosterRow, ...],
-           tallies: tuple[TallyRow, ...]) -> Replay:
-    ev = Evaluator(policy, year)
+           tallies: tuple[TallyRow, ...], evaluator: Evaluator | None = None) -> Replay:
+    """Replay the rows; ``evaluator``: the policy already compiled for ``year`` (else compiled here)."""
+    ev = evaluator if evaluator is not None else Evaluator(policy, year)
     by_cadre: dict[str, dict[str, TallyRow]] = {}
     for t in tallies:
         if t.venue:

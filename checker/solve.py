@@ -17,6 +17,12 @@ definition under its own tracking literal and the goal, then:
 Acknowledged findings (``Policy.acknowledgements``) turn a refutation into ⚠ ``acknowledged``; an
 acknowledgement whose property holds (or does not apply) is ``stale``, a failure. Timings and the
 solver's statistics are kept per property.
+
+Cost: the policy is encoded once per check (:meth:`checker.properties.Context.planned`). A witness
+that a rule can fire (``no_dead_rule``: one per rule) is first sought on one untracked solver per
+encoding, asserted once, each goal in a push/pop scope; a rule found dead, and every other
+obligation, is solved on a solver of its own as described above, so what a report shows does not
+depend on the order of the checks. Cores are read by the literals' AST ids, never their text.
 """
 
 from __future__ import annotations
@@ -138,22 +144,68 @@ class _Deadline:
         return max(0, int((self.end - time.monotonic()) * 1000))
 
 
-class _Session:
-    """One solver with a problem asserted; literals for the tracked definitions."""
+class _Solver:
+    """A solver with an :class:`checker.properties.Encoding` asserted: its constraints and each rule's
+    definition, under the rule's tracking literal when ``tracked`` (every check then assumes all the
+    literals, so that an unsat core names rules). An untracked solver asserts the definitions as
+    they are: it serves the witnesses of one check, one after the other, each in a scope of its own
+    (:class:`_Session`), and never answers for a core."""
 
-    def __init__(self, problem: P.Problem, deadline: _Deadline) -> None:
-        self.solver = z3.Solver(ctx=problem.goal.ctx)
+    def __init__(self, encoding: P.Encoding, ctx: z3.Context, tracked: bool = True) -> None:
+        self.solver = z3.Solver(ctx=ctx)
         self.solver.set("core.minimize", True)
+        self.solver.add(*encoding.constraints)
+        self.refs: dict[int, RuleRef] = {}  # by the literal's AST id: printing a literal costs more than the check
+        literals: list[z3.BoolRef] = []
+        for d in encoding.definitions:
+            if tracked:
+                self.solver.add(z3.Implies(d.literal, d.formula))
+                self.refs[d.literal.get_id()] = d.ref
+                literals.append(d.literal)
+            else:
+                self.solver.add(d.formula)
+        # the tracking literals as the C array a check takes, built once (z3's check() casts each
+        # assumption in Python, which costs more than the check itself once there are many rules)
+        self._asts = [lit.as_ast() for lit in literals]
+        self._assumptions = (z3.Ast * len(self._asts))(*self._asts)
+        self.busy = False  # a session is open on it
+
+    def check(self, extra: tuple[z3.BoolRef, ...]) -> z3.CheckSatResult:
+        """Check under every tracking literal (and the ``extra`` assumptions)."""
+        arr = self._assumptions
+        if extra:
+            asts = self._asts + [z3.BoolSort(self.solver.ctx).cast(e).as_ast() for e in extra]
+            arr = (z3.Ast * len(asts))(*asts)
+        ctx = self.solver.ctx
+        return z3.CheckSatResult(z3.Z3_solver_check_assumptions(ctx.ref(), self.solver.solver, len(arr), arr))
+
+
+class _Session:
+    """One problem on a solver. ``scoped``: the solver is shared, and ``with`` opens a scope with the
+    goal asserted and closes it (with every soft condition kept by :meth:`prefer`) on leaving; else
+    the solver is the problem's own and the goal is asserted at its base level."""
+
+    def __init__(self, host: _Solver, problem: P.Problem, deadline: _Deadline, scoped: bool) -> None:
+        self.host = host
+        self.solver = host.solver
         self.deadline = deadline
-        self.solver.add(*problem.constraints)
-        self.refs: dict[str, RuleRef] = {}
-        self.literals = []
-        for d in problem.definitions:
-            self.solver.add(z3.Implies(d.literal, d.formula))
-            self.refs[str(d.literal)] = d.ref
-            self.literals.append(d.literal)
-        self.solver.add(problem.goal)
+        self.goal = problem.goal
+        self.scoped = scoped
         self.calls = 0
+        self._base: dict[str, float] = {}
+
+    def __enter__(self) -> _Session:
+        self.host.busy = True
+        self._base = self._counters()
+        if self.scoped:
+            self.solver.push()
+        self.solver.add(self.goal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.scoped:
+            self.solver.pop()
+        self.host.busy = False
 
     def check(self, *extra: z3.BoolRef) -> z3.CheckSatResult:
         ms = self.deadline.remaining_ms()
@@ -161,10 +213,11 @@ class _Session:
             return z3.unknown
         self.solver.set("timeout", ms)
         self.calls += 1
-        return self.solver.check(*self.literals, *extra)
+        return self.host.check(extra)
 
     def core(self) -> tuple[RuleRef, ...]:
-        refs = [self.refs[str(lit)] for lit in self.solver.unsat_core() if str(lit) in self.refs]
+        known = self.host.refs
+        refs = [known[lit.get_id()] for lit in self.solver.unsat_core() if lit.get_id() in known]
         return tuple(sorted({r.key: r for r in refs}.values(), key=lambda r: (r.span.file, r.span.line, r.key)))
 
     def prefer(self, model: z3.ModelRef, conditions: list[z3.BoolRef]) -> z3.ModelRef:
@@ -180,12 +233,15 @@ class _Session:
                 self.solver.add(c)
         return model
 
-    def stats(self) -> dict[str, float]:
-        out: dict[str, float] = {"solver_calls": self.calls}
+    def _counters(self) -> dict[str, float]:
         st = self.solver.statistics()
-        for k in st.keys():  # noqa: SIM118 (a z3 Statistics object, not a dict)
-            if k in _STAT_KEYS:
-                out[k] = float(st.get_key_value(k))
+        return {k: float(st.get_key_value(k)) for k in st.keys() if k in _STAT_KEYS}  # noqa: SIM118 (a z3 Statistics object)
+
+    def stats(self) -> dict[str, float]:
+        """The solver's counters for this problem alone (a shared solver's totals less those at the start)."""
+        out: dict[str, float] = {"solver_calls": self.calls}
+        for k, v in self._counters().items():
+            out[k] = v - self._base.get(k, 0.0)
         return out
 
 
@@ -254,9 +310,13 @@ class Checker:
         self.timeout_ms = timeout_ms
         self.year = year
         self.domain = domain
+        self._shared: dict[P.Encoding, _Solver] = {}  # the untracked solver of each encoding, for witnesses
+        self._evaluators: dict[int | None, Evaluator] = {}  # by vote year: compiling the policy is O(its size)
 
     def run(self) -> PolicyReport:
         start = time.monotonic()
+        self._shared = {}
+        self._evaluators = {}
         checks = P.catalog(self.policy, self.year, self.domain)
         acks = {a.target: a for a in self.policy.acknowledgements}
         results = tuple(self.check_property(c, acks.get(c.id)) for c in checks)
@@ -307,8 +367,31 @@ class Checker:
             case _:
                 raise AssertionError(ob.mode)
         assert ob.problem is not None
-        sess = _Session(ob.problem, deadline)
-        answer = sess.check()
+        # A witness that a rule can fire is sought on the solver shared by its encoding (asserted once
+        # per check, not once per rule: no_dead_rule has one obligation per rule), and its model never
+        # reaches a report. Whatever a report shows — cores, counterexamples, dead rules, a dated
+        # schedule — comes from a solver of the obligation's own, as before: it does not depend on
+        # what was checked before it.
+        if ob.mode == "witness" and not ob.schedule:
+            with self._session(ob.problem, deadline, shared=True) as sess:
+                answer = sess.check()
+                if answer != z3.unsat:
+                    return self._solve(ob, sess, answer, start)
+        with self._session(ob.problem, deadline, shared=False) as sess:
+            return self._solve(ob, sess, sess.check(), start)
+
+    def _session(self, problem: P.Problem, deadline: _Deadline, shared: bool) -> _Session:
+        """A session on the solver shared by the problem's encoding, or on a new solver of its own."""
+        if not shared:
+            return _Session(_Solver(problem.encoding, problem.goal.ctx), problem, deadline, scoped=False)
+        solver = self._shared.get(problem.encoding)
+        if solver is None or solver.busy:
+            solver = _Solver(problem.encoding, problem.goal.ctx, tracked=False)
+            self._shared.setdefault(problem.encoding, solver)
+        return _Session(solver, problem, deadline, scoped=True)
+
+    def _solve(self, ob: P.Obligation, sess: _Session, answer: z3.CheckSatResult, start: float) -> ObligationResult:
+        deadline = sess.deadline
 
         def elapsed() -> float:
             return time.monotonic() - start
@@ -383,19 +466,24 @@ class Checker:
             note = f"band set {ob.tallies[0].band_set} is applied at no venue of this policy: the tally is replayed against its bands alone"
         if roster and ob.roster is not None:
             # keep only the tallies of venues the cadre is planned at
-            planned = Evaluator(self.policy, year).plan(roster[0].cadre()).venues
+            planned = self._evaluator(year).plan(roster[0].cadre()).venues
             tallies = [t for t in tallies if t.band_set is not None or t.venue in planned]
-        rep = replay(ob.claim, self.policy, year, roster, tuple(tallies))
+        rep = replay(ob.claim, self.policy, year, roster, tuple(tallies), self._evaluator(year))
         return Counterexample(roster, tuple(tallies), year, rep, note)
+
+    def _evaluator(self, year: int | None) -> Evaluator:
+        if year not in self._evaluators:
+            self._evaluators[year] = Evaluator(self.policy, year)
+        return self._evaluators[year]
 
     def _reach(self, ob: P.Obligation, tallies: list[TallyRow], n: int, year: int | None,
                deadline: _Deadline) -> tuple[tuple[RosterRow, ...], list[TallyRow], int | None, str]:
         for reach in ob.reach:
-            sess = _Session(reach.problem, deadline)
-            if sess.check() != z3.sat:
-                continue
-            first = sess.solver.model()
-            model = sess.prefer(first, list(reach.problem.prefer) + _roster_prefs(reach.roster, first, self.policy))
+            with self._session(reach.problem, deadline, shared=False) as sess:
+                if sess.check() != z3.sat:
+                    continue
+                first = sess.solver.model()
+                model = sess.prefer(first, list(reach.problem.prefer) + _roster_prefs(reach.roster, first, self.policy))
             if year is None:
                 year = year_of(model, reach.roster)
             roster = _decode_roster(model, reach.roster, self.policy, n)
