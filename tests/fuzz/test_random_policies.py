@@ -31,7 +31,7 @@ from dsl.printer import format_file
 from tests.fuzz.budget import scaled
 
 PATH = "random.policy"
-POLICIES = 200
+POLICIES = 300
 INPUTS_PER_POLICY = 3
 QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 
