@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run tinnhiem on a fresh machine (Python >= 3.11, nothing else).
 
-    python3 dev.py demo   # .venv, install, check the bundled policies, evaluate the sample data
-    python3 dev.py test   # .venv, install with test extras, ruff, the whole test suite
+    python dev.py demo   # .venv, install, check the bundled policies, evaluate the sample data
+    python dev.py test   # .venv, install with test extras, ruff, the whole test suite
 
 Takes the command; produces a virtual environment in .venv and runs the job in it. Stdlib only.
 """
@@ -63,7 +63,7 @@ def test() -> int:
 if __name__ == "__main__":
     jobs = {"demo": demo, "test": test}
     if len(sys.argv) < 2 or sys.argv[1] not in jobs:
-        sys.exit("usage: python3 dev.py demo | test [pytest args]")
+        sys.exit("usage: python dev.py demo | test [pytest args]")
     try:
         sys.exit(jobs[sys.argv[1]]())
     except subprocess.CalledProcessError as exc:

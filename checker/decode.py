@@ -73,11 +73,11 @@ class TallyRow:
 
 
 def _int(model: z3.ModelRef, term: z3.ArithRef) -> int:
-    return model.eval(term, model_completion=True).as_long()  # type: ignore[attr-defined]
+    return model.evaluate(term, model_completion=True).as_long()  # type: ignore[attr-defined]
 
 
 def _bool(model: z3.ModelRef, term: z3.BoolRef) -> bool:
-    return z3.is_true(model.eval(term, model_completion=True))
+    return z3.is_true(model.evaluate(term, model_completion=True))
 
 
 def roster_row(model: z3.ModelRef, r: RosterVars, policy: ir.Policy, cadre_id: str) -> RosterRow:

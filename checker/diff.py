@@ -355,7 +355,7 @@ class _Pair:
             soft += [t.given, z3.Not(t.quorum_given), t.issued == t.collected, t.high + t.confidence + t.low == t.collected,
                      t.collected <= 9, t.collected <= 30]
         for c in soft:
-            if z3.is_true(model.eval(c, model_completion=True)):
+            if z3.is_true(model.evaluate(c, model_completion=True)):
                 self.solver.add(c)
                 continue
             if self.check(c) == z3.sat:
@@ -415,11 +415,11 @@ def _denominator(pol: ir.Policy) -> str:
 
 
 def _int(model: z3.ModelRef, term: z3.ArithRef) -> int:
-    return model.eval(term, model_completion=True).as_long()  # type: ignore[attr-defined]
+    return model.evaluate(term, model_completion=True).as_long()  # type: ignore[attr-defined]
 
 
 def _bool(model: z3.ModelRef, term: z3.ExprRef) -> bool:
-    return z3.is_true(model.eval(term, model_completion=True))
+    return z3.is_true(model.evaluate(term, model_completion=True))
 
 
 # ---- one kind of decision, read on each side -------------------------------------------------------

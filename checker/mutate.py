@@ -359,9 +359,9 @@ def equivalent(a: ir.Policy, b: ir.Policy, timeout_ms: int = 20_000) -> tuple[bo
 
 def _witness(a: ir.Policy, b: ir.Policy, m: z3.ModelRef, terms: object) -> tuple[str, bool]:
     r, ta, _, _, _, _ = terms  # type: ignore[misc]
-    year = m.eval(r.year, model_completion=True).as_long()
+    year = m.evaluate(r.year, model_completion=True).as_long()
     row = roster_row(m, r, a, "mx1")
-    rows = [tally_row(m, t, "mx1", v) for v, t in ta.items() if z3.is_true(m.eval(t.given, model_completion=True))]
+    rows = [tally_row(m, t, "mx1", v) for v, t in ta.items() if z3.is_true(m.evaluate(t.given, model_completion=True))]
     inp = FuzzInput(row.cadre(), tuple(t.tally() for t in rows))
     lines = [f"roster: {', '.join(f'{k}={v}' for k, v in row.cells().items() if v and k not in ('full_name', 'unit'))} (vote year {year})"]
     for t in rows:

@@ -225,7 +225,7 @@ class _Session:
         for c in conditions:
             if self.deadline.remaining_ms() <= 0:
                 break
-            if z3.is_true(model.eval(c, model_completion=True)):
+            if z3.is_true(model.evaluate(c, model_completion=True)):
                 self.solver.add(c)
                 continue
             if self.check(c) == z3.sat:
@@ -250,7 +250,7 @@ def _roster_prefs(r: RosterVars, model: z3.ModelRef, policy: ir.Policy) -> list[
     types = {f.name: f.type for f in all_facts(policy)}
     prefs: list[z3.BoolRef] = []
     for t in r.titles.values():
-        if z3.is_true(model.eval(t, model_completion=True)):
+        if z3.is_true(model.evaluate(t, model_completion=True)):
             prefs.append(z3.Not(t))
     for name, v in r.facts.items():
         if name in r.given:
@@ -413,7 +413,7 @@ class Checker:
         # satisfiable: a counterexample (refute) or a witness (witness mode)
         if ob.schedule:
             model = sess.solver.model()
-            dated = tuple((n, _date(model.eval(s, model_completion=True).as_long()), _date(model.eval(e, model_completion=True).as_long()))
+            dated = tuple((n, _date(model.evaluate(s, model_completion=True).as_long()), _date(model.evaluate(e, model_completion=True).as_long()))
                           for n, s, e in ob.schedule)
             return ObligationResult(ob, "holds", "the phases can be dated: " + ", ".join(f"{n} {a}…{b}" for n, a, b in dated),
                                     schedule=dated, seconds=elapsed(), stats=sess.stats())
@@ -457,7 +457,7 @@ class Checker:
             roster = _decode_roster(model, ob.roster, self.policy, 1)
         tallies = []
         for use in ob.tallies:
-            if use.band_set is None and not z3.is_true(model.eval(use.vars.given, model_completion=True)):
+            if use.band_set is None and not z3.is_true(model.evaluate(use.vars.given, model_completion=True)):
                 continue
             tallies.append(tally_row(model, use.vars, f"cx{use.cadre + 1}", use.venue, use.band_set))
         if ob.roster is None and ob.tallies and shrink and ob.reach:
