@@ -1,7 +1,7 @@
 """The language server (``tinnhiem lsp``): what an editor needs to write a ``.policy`` file.
 
-Takes the Language Server Protocol (JSON-RPC with ``Content-Length`` framing) on stdin/stdout,
-served by pygls; produces:
+Takes the Language Server Protocol (JSON-RPC with ``Content-Length`` framing) on stdin/stdout, its
+framing read by :class:`FrameReader`, its messages served by pygls; produces:
 
 - **diagnostics as the drafter types** — every open document is parsed, resolved and type-checked
   through :func:`dsl.loader.load_policy_text` (the document's unsaved text; its imports read from
@@ -14,23 +14,46 @@ served by pygls; produces:
   or fact) and for the path of an ``import``, which opens the imported file;
 - **formatting** on request: the whole document rewritten by :func:`dsl.printer.format_file`.
 
-Nothing a document contains can stop the server: a document that does not parse yields its
-diagnostics (hover and definition then use the last version that parsed), and every handler turns
-an unexpected exception into a log message and an empty answer. The analysis (:func:`analyse`,
-:func:`hover_at`, :func:`definition_at`, :func:`format_text`) is plain Python over the ``dsl``
-package, independent of pygls; the handlers only convert to and from the protocol's types.
+Nothing a document or a client sends can stop the server, and every request gets an answer:
+
+- a document that does not parse yields its diagnostics (hover and definition then use the last
+  version that parsed); only open documents are read (a request about any other URI answers null,
+  so ``file:///dev/zero`` is never opened), and an import is indexed only if it is a regular
+  ``*.policy`` file of at most 10 MiB;
+- the wire is read by :class:`FrameReader`, not pygls: a header line holds at most 8 KiB and a body
+  at most 16 MiB (``MAX_CONTENT_LENGTH``); a ``Content-Length`` that is larger (``1000000000000``),
+  not a number (``abc``) or missing is refused with an error response of id null (-32700) and a
+  one-line warning on stderr, and the input is read again from the next ``Content-Length`` line:
+  the server goes on (it exits, with status 0, only at the end of its input);
+- a body that is not JSON gets -32700, one that is not a JSON-RPC 2.0 message -32600 (id null when
+  it has none), a request whose params are not what its method takes (missing, null, of the wrong
+  type, a negative position, a document URI with a NUL — ``%00`` — or without a scheme) -32602 with
+  its id; a notification has no answer: one with such params is logged, and an open document whose
+  URI holds a NUL gets a diagnostic saying so;
+- every handler turns an unexpected exception into a JSON-RPC error (-32603, ``hover failed:
+  KeyError: …``) through :func:`guarded`; stderr gets one line per event, a traceback only when
+  ``TINNHIEM_DEBUG`` is set; ``exit`` ends the server with status 0 after ``shutdown``, else 1.
+
+The analysis (:func:`analyse`, :func:`hover_at`, :func:`definition_at`, :func:`format_text`) is
+plain Python over the ``dsl`` package, independent of pygls; the handlers only convert to and from
+the protocol's types.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import json
 import logging
 import os
 import re
+import stat
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
 from dsl import syntax as s
@@ -266,24 +289,34 @@ class Analysis:
     imported: tuple[FileIndex, ...] = ()  # the files it imports, transitively, in import order
 
 
+MAX_FILE_BYTES = 10 * 1024 * 1024  # the largest imported file indexed for hover and definition
+
+
 @dataclass
 class _Cache:
     files: dict[Path, tuple[float, FileIndex | None]] = field(default_factory=dict)
 
     def index(self, path: Path) -> FileIndex | None:
+        """The index of the imported file ``path``; None unless it is a regular ``*.policy`` file of at most
+        ``MAX_FILE_BYTES`` that parses (an ``import "/dev/zero"`` is never opened)."""
         try:
-            stamp = path.stat().st_mtime
-        except OSError:
+            st = path.stat()
+        except (OSError, ValueError):
             return None
         hit = self.files.get(path)
-        if hit is not None and hit[0] == stamp:
+        if hit is not None and hit[0] == st.st_mtime:
             return hit[1]
-        try:
-            text = unicodedata.normalize("NFC", path.read_bytes().decode("utf-8-sig"))
-            idx: FileIndex | None = index_file(parse(text, display_path(path)), path, text)
-        except (OSError, UnicodeDecodeError, PolicyError):
-            idx = None
-        self.files[path] = (stamp, idx)
+        idx: FileIndex | None = None
+        if stat.S_ISREG(st.st_mode) and path.suffix == ".policy" and st.st_size <= MAX_FILE_BYTES:
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read(MAX_FILE_BYTES + 1)
+                text = unicodedata.normalize("NFC", data.decode("utf-8-sig"))
+                if len(data) <= MAX_FILE_BYTES:
+                    idx = index_file(parse(text, display_path(path)), path, text)
+            except (OSError, UnicodeDecodeError, PolicyError):
+                idx = None
+        self.files[path] = (st.st_mtime, idx)
         return idx
 
 
@@ -485,23 +518,337 @@ def format_text(text: str, path: Path) -> str | None:
         return None
 
 
-# ---- the server (pygls) ---------------------------------------------------------------------------
+# ---- documents: which URIs name something this server can analyse ---------------------------------
+
+
+def uri_problem(uri: object) -> str | None:
+    """Why ``uri`` cannot name a document (``"contains a NUL character"``…), None when it can."""
+    if not isinstance(uri, str) or not uri:
+        return "is not a URI"
+    if "\x00" in uri or "\x00" in unquote(uri):
+        return "contains a NUL character (%00), which no file name can hold"
+    try:
+        scheme = urlparse(uri).scheme
+    except ValueError:
+        return "is not a URI"
+    return None if scheme else "is not a URI (it has no scheme such as file:)"
 
 
 def uri_to_path(uri: str) -> Path:
+    """The file a document URI stands for; a URI of another scheme (``untitled:``) is a file of that name in
+    the working folder. ``uri`` has passed :func:`uri_problem`."""
     parsed = urlparse(uri)
     if parsed.scheme == "file":
         return Path(unquote(parsed.path)).resolve()
     return (Path.cwd() / (Path(unquote(parsed.path)).name or "untitled.policy")).resolve()
 
 
-def build_server():
-    """The pygls server with its handlers (imported lazily: only ``tinnhiem lsp`` needs pygls)."""
+# ---- the wire: bounded Content-Length framing ------------------------------------------------------
+
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # bytes of one message's body
+MAX_HEADER_LINE = 8 * 1024  # bytes of one header line
+MAX_HEADERS = 32  # header lines of one message
+PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32602, -32603
+_CONTENT_LENGTH_AT_END = re.compile(rb"content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?\n\Z", re.IGNORECASE)
+
+
+class FramingError(Exception):
+    """A header block that frames no message (the input is then skipped to the next ``Content-Length`` line)."""
+
+
+def _shown(raw: bytes, limit: int = 40) -> str:
+    text = raw.decode("utf-8", "replace").strip()
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _content_length(value: bytes) -> int:
+    """The number of bytes a ``Content-Length`` value announces; FramingError unless it is 0…16 MiB in digits."""
+    if not value.isdigit():
+        raise FramingError(f"refused a message: Content-Length {_shown(value)} is not a number of bytes")
+    if len(value) > 12 or int(value) > MAX_CONTENT_LENGTH:
+        raise FramingError(f"refused a message: Content-Length {_shown(value)} is larger than the limit of "
+                           f"{MAX_CONTENT_LENGTH} bytes (16 MiB)")
+    return int(value)
+
+
+class FrameReader:
+    """The bodies of the messages on a byte stream framed by ``Content-Length`` headers, in bounded memory.
+
+    pygls's own reader trusts the header: it allocates whatever ``Content-Length`` says (``1000000000000``:
+    MemoryError, the server dies) and treats a header it cannot read as no header (``abc``: the body is
+    then read as header lines, and the server waits for ever). This one reads a header line of at most
+    ``MAX_HEADER_LINE`` bytes and a body of at most ``MAX_CONTENT_LENGTH``; anything else is a
+    :class:`FramingError`, after which the stream is skipped to the next line ending in a
+    ``Content-Length`` header (a JSON body holds no line break of its own, so that is where the next
+    message starts) and read from there.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.lost = False  # after a FramingError: skip to the next Content-Length line
+
+    def next(self) -> bytes | FramingError | None:
+        """The next body; a FramingError for a header block that frames none; None at the end of the input."""
+        try:
+            length = self._headers()
+        except FramingError as exc:
+            self.lost = True
+            return exc
+        if length is None:
+            return None
+        body = self.stream.read(length)
+        return body if len(body) == length else None  # the input ended inside a body
+
+    def _headers(self) -> int | None:
+        length, count = None, 0
+        if self.lost:
+            length = self._resync()
+            if length is None:
+                return None
+            count = 1
+        while True:
+            line = self.stream.readline(MAX_HEADER_LINE + 1)
+            if not line.endswith(b"\n"):
+                if len(line) > MAX_HEADER_LINE:
+                    raise FramingError(f"refused a message: a header line longer than {MAX_HEADER_LINE} bytes "
+                                       f"(Content-Length expected), starting {_shown(line)}")
+                return None  # the end of the input
+            if not line.strip():
+                if count == 0:
+                    continue  # blank lines between messages
+                if length is None:
+                    raise FramingError("refused a message: its headers have no Content-Length")
+                return length
+            count += 1
+            if count > MAX_HEADERS:
+                raise FramingError(f"refused a message: more than {MAX_HEADERS} header lines (Content-Length expected)")
+            name, colon, value = line.partition(b":")
+            if not colon:
+                raise FramingError(f"refused a message: {_shown(line)} is not a header (Content-Length expected)")
+            if name.strip().lower() == b"content-length":
+                length = _content_length(value.strip())
+
+    def _resync(self) -> int | None:
+        """Skip to the next line that ends in a ``Content-Length`` header: its length; None at the end of the input."""
+        tail = b""  # the end of a long line read so far: a header may straddle two reads
+        while True:
+            chunk = self.stream.readline(MAX_HEADER_LINE)
+            if not chunk:
+                return None
+            text = tail + chunk
+            if not chunk.endswith(b"\n"):
+                tail = text[-64:]
+                continue
+            tail = b""
+            found = _CONTENT_LENGTH_AT_END.search(text)
+            if found is not None:
+                length = _content_length(found.group(1))
+                self.lost = False
+                return length
+
+
+# ---- the wire: JSON-RPC messages -------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Refusal(Exception):
+    """A message that is not a valid one: the error to answer (with the message's id when it has one)."""
+
+    id: int | str | None
+    code: int
+    message: str
+    answer: bool = True  # False for a notification: JSON-RPC answers none
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _valid_id(rid: object) -> bool:
+    return isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool))
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message``, on one line and of bounded length."""
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _debug() -> bool:
+    return bool(os.environ.get("TINNHIEM_DEBUG"))
+
+
+def read_message(body: bytes, protocol: Any, converter: Any) -> Any:
+    """The typed message (lsprotocol's, or pygls's generic ones) in ``body``; a :class:`Refusal` when the body
+    is not JSON (-32700), not a JSON-RPC 2.0 message (-32600) or its params are not what its method takes (-32602)."""
+    from cattrs import ClassValidationError, transform_error
+    from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage
+
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError; nesting too deep
+        raise Refusal(None, PARSE_ERROR, f"the message is not JSON: {_one_line(exc, 120)}") from None
+    if not isinstance(data, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
+        raise Refusal(None, INVALID_REQUEST, f"a message is a JSON object, not {kind}")
+    rid, method = data.get("id"), data.get("method")
+    if "id" in data and not _valid_id(rid):
+        raise Refusal(None, INVALID_REQUEST, "the id of a message is a number or a string")
+    if data.get("jsonrpc") != "2.0":  # not a request, so not a notification either: answered
+        raise Refusal(rid, INVALID_REQUEST, 'not a JSON-RPC 2.0 message ("jsonrpc": "2.0" missing)')
+    notification = "id" not in data
+    if "method" in data and not isinstance(method, str):
+        raise Refusal(rid, INVALID_REQUEST, "the method of a message is a string")
+    if method is None:
+        if "id" not in data:
+            raise Refusal(None, INVALID_REQUEST, "a message is a request, a notification or a response")
+        try:  # a response to a request of the server's
+            return protocol.structure_message(data)
+        except Exception as exc:  # noqa: BLE001 - a response cannot be answered
+            raise Refusal(rid, INVALID_REQUEST, f"a malformed response: {_one_line(exc)}", answer=False) from None
+    cls = protocol.get_message_type(method) or (JsonRPCNotification if notification else JsonRPCRequestMessage)
+    try:
+        message = converter.structure(data, cls)
+    except ClassValidationError as exc:
+        why = "; ".join(transform_error(exc))
+    except Exception as exc:  # noqa: BLE001 - cattrs may raise anything on a value of the wrong type
+        why = _one_line(exc)
+    else:
+        if not notification and not hasattr(message, "id"):  # pygls would take it for a notification: no answer
+            raise Refusal(rid, INVALID_REQUEST, f"{method} is a notification: it has no id")
+        uri = getattr(getattr(getattr(message, "params", None), "text_document", None), "uri", None)
+        if notification or uri is None or uri_problem(uri) is None:
+            return message  # a notification of a document without a file: a diagnostic says why (refresh)
+        why = f"the document URI {uri!r} {uri_problem(uri)}"
+    raise Refusal(rid, INVALID_PARAMS, f"invalid params for {method}: {why}"[:1000], not notification)
+
+
+def write_error(writer: Any, rid: int | str | None, code: int, message: str) -> None:
+    """A JSON-RPC error response on ``writer`` (pygls's stdout writer), framed."""
+    body = json.dumps({"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}).encode("utf-8")
+    writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+@dataclass
+class Session:
+    """One connection: the pygls server, the converter of its messages, the writer its answers go to."""
+
+    server: Any
+    converter: Any
+    writer: Any
+    shut_down: bool = False  # a shutdown request was received: any request but exit is then an error
+
+    def refuse(self, rid: int | str | None, code: int, message: str) -> None:
+        log.warning("%s", message)
+        write_error(self.writer, rid, code, message)
+
+    def dispatch(self, body: bytes) -> None:
+        """Hand one message's body to pygls; answer it with an error when it is not a valid message, when it
+        comes after ``shutdown`` (pygls would drop it) or when pygls fails on it."""
+        try:
+            message = read_message(body, self.server.protocol, self.converter)
+        except Refusal as refused:
+            if refused.answer:
+                self.refuse(refused.id, refused.code, refused.message)
+            else:
+                log.warning("%s", refused.message)
+            return
+        rid, method = getattr(message, "id", None), getattr(message, "method", None)
+        if self.shut_down and method not in (None, "exit"):
+            if rid is not None:
+                self.refuse(rid, INVALID_REQUEST, f"{method} after shutdown: only exit is accepted")
+            return
+        if method == "shutdown":
+            self.shut_down = True
+        try:
+            self.server.protocol.handle_message(message)
+        except Exception as exc:  # noqa: BLE001 - never the end of the server; the request still gets its answer
+            log.error("a message could not be handled: %s", _one_line(exc), exc_info=_debug())
+            if method is not None and _valid_id(rid):
+                write_error(self.writer, rid, INTERNAL_ERROR, f"{method} failed: {_one_line(exc)}")
+
+    async def run(self, frames: FrameReader) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            item = await loop.run_in_executor(self.server.thread_pool, frames.next)  # the loop stays free while stdin waits
+            if item is None:
+                return
+            if isinstance(item, FramingError):
+                self.refuse(None, PARSE_ERROR, str(item))
+            else:
+                self.dispatch(item)
+
+
+def serve(server: Any, converter: Any, stdin: BinaryIO, stdout: BinaryIO) -> int:
+    """Serve LSP on ``stdin``/``stdout`` until ``exit`` (its status: 0 after ``shutdown``, else 1) or the end of
+    the input (0); instead of pygls's ``start_io``, whose reader trusts ``Content-Length``."""
+    from pygls.io_ import StdoutWriter
+
+    writer = StdoutWriter(stdout)
+    server.protocol.set_writer(writer)
+    try:
+        asyncio.run(Session(server, converter, writer).run(FrameReader(stdin)))
+    except SystemExit as exc:  # the exit notification
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:  # stdin or stdout gone (BrokenPipeError…)
+        log.warning("the connection to the client is lost: %s", _one_line(exc))
+        return 1
+    finally:
+        server.shutdown()
+    return 0
+
+
+# ---- the server (pygls) ---------------------------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(feature: str) -> Callable[[F], F]:
+    """A handler that raises nothing but JSON-RPC errors: any other exception becomes
+    ``JsonRpcInternalError("<feature> failed: <Type>: <message>")`` (pygls answers the request with it), logged
+    on one line (with its traceback when ``TINNHIEM_DEBUG`` is set)."""
+    from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def handler(ls: Any, params: Any) -> Any:
+            try:
+                return fn(ls, params)
+            except JsonRpcException:
+                raise
+            except Exception as exc:  # noqa: BLE001 - nothing a document or a client sends may stop the server
+                log.error("%s failed: %s", feature, _one_line(exc), exc_info=_debug())
+                raise JsonRpcInternalError(f"{feature} failed: {_one_line(exc)}") from None
+
+        return handler  # type: ignore[return-value]
+
+    return wrap
+
+
+def checked_uri(uri: str) -> str:
+    """``uri`` when it can name a document; else JsonRpcInvalidParams (-32602) saying why."""
+    from pygls.exceptions import JsonRpcInvalidParams
+
+    problem = uri_problem(uri)
+    if problem is not None:
+        raise JsonRpcInvalidParams(f"invalid params: the document URI {uri!r} {problem}"[:1000])
+    return uri
+
+
+def build_server() -> tuple[Any, Any]:
+    """The pygls server with its handlers, and the converter of its messages (imported lazily: only
+    ``tinnhiem lsp`` needs pygls)."""
     from lsprotocol import types as T
     from pygls.lsp.server import LanguageServer
+    from pygls.protocol import default_converter
 
-    server = LanguageServer(SERVER_NAME, SERVER_VERSION, text_document_sync_kind=T.TextDocumentSyncKind.Full)
+    converter = default_converter()
+    server = LanguageServer(SERVER_NAME, SERVER_VERSION, text_document_sync_kind=T.TextDocumentSyncKind.Full,
+                            converter_factory=lambda: converter)
     state: dict[str, Analysis] = {}
+    opened: set[str] = set()  # only an open document is read: never a file (or /dev/zero) behind a URI
 
     def rng(r: Range) -> T.Range:
         return T.Range(T.Position(r.start.line, r.start.character), T.Position(r.end.line, r.end.character))
@@ -514,7 +861,7 @@ def build_server():
             lines = state_paths()[path].text.split("\n")
         else:
             try:
-                lines = path.read_text(encoding="utf-8-sig").split("\n")
+                lines = path.read_text(encoding="utf-8-sig").split("\n") if path.is_file() else ()
             except (OSError, UnicodeDecodeError):
                 lines = ()
         return T.Location(path.as_uri(), rng(span_range(span, lines)))
@@ -522,88 +869,121 @@ def build_server():
     def state_paths() -> dict[Path, Analysis]:
         return {a.path: a for a in state.values()}
 
+    def publish(ls: LanguageServer, uri: str, diags: list[T.Diagnostic], version: int | None = None) -> None:
+        ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version))
+
     def refresh(ls: LanguageServer, uri: str) -> None:
+        if uri not in opened:
+            return
         try:
             doc = ls.workspace.get_text_document(uri)
+            problem = uri_problem(uri)
+            if problem is not None:  # no file to stand for: the reason, on the document itself
+                state.pop(uri, None)
+                whole = T.Range(T.Position(0, 0), T.Position(0, 1))
+                message = f"tinnhiem cannot analyse this document: its URI {problem}"
+                publish(ls, uri, [T.Diagnostic(whole, message, severity=T.DiagnosticSeverity.Error, source=SERVER_NAME)], doc.version)
+                return
             analysis = analyse(uri_to_path(uri), doc.source, state.get(uri))
             state[uri] = analysis
             diags = [T.Diagnostic(range=rng(d.range), message=d.message, severity=T.DiagnosticSeverity.Error,
                                   code=d.code, source=SERVER_NAME) for d in analysis.diagnostics]
-            ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=doc.version))
+            publish(ls, uri, diags, doc.version)
         except Exception as exc:  # noqa: BLE001 - a bad document must never stop the server
-            log.exception("analysis failed")
-            ls.window_log_message(T.LogMessageParams(T.MessageType.Error, f"tinnhiem: analysis failed: {exc!r}"))
+            log.error("analysis failed: %s", _one_line(exc), exc_info=_debug())
+            ls.window_log_message(T.LogMessageParams(T.MessageType.Error, f"tinnhiem: analysis failed: {_one_line(exc)}"))
 
     @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
+    @guarded("didOpen")
     def did_open(ls: LanguageServer, params: T.DidOpenTextDocumentParams) -> None:
+        opened.add(params.text_document.uri)
         refresh(ls, params.text_document.uri)
 
     @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+    @guarded("didChange")
     def did_change(ls: LanguageServer, params: T.DidChangeTextDocumentParams) -> None:
         refresh(ls, params.text_document.uri)
 
     @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
+    @guarded("didSave")
     def did_save(ls: LanguageServer, params: T.DidSaveTextDocumentParams) -> None:
         refresh(ls, params.text_document.uri)
 
     @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
+    @guarded("didClose")
     def did_close(ls: LanguageServer, params: T.DidCloseTextDocumentParams) -> None:
+        opened.discard(params.text_document.uri)
         state.pop(params.text_document.uri, None)
-        ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+        publish(ls, params.text_document.uri, [])
 
     @server.feature(T.TEXT_DOCUMENT_HOVER)
+    @guarded("hover")
     def hover(ls: LanguageServer, params: T.HoverParams) -> T.Hover | None:
-        try:
-            a = state.get(params.text_document.uri)
-            if a is None:
-                return None
-            found = hover_at(a, Pos(params.position.line, params.position.character))
-            if found is None:
-                return None
-            md, r = found
-            return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md), range=rng(r))
-        except Exception:  # noqa: BLE001
-            log.exception("hover failed")
+        a = state.get(checked_uri(params.text_document.uri))
+        if a is None:
             return None
+        found = hover_at(a, Pos(params.position.line, params.position.character))
+        if found is None:
+            return None
+        md, r = found
+        return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=md), range=rng(r))
 
     @server.feature(T.TEXT_DOCUMENT_DEFINITION)
+    @guarded("definition")
     def definition(ls: LanguageServer, params: T.DefinitionParams) -> list[T.Location] | None:
-        try:
-            a = state.get(params.text_document.uri)
-            if a is None:
-                return None
-            found = definition_at(a, Pos(params.position.line, params.position.character))
-            return [location(p, sp) for p, sp in found] or None
-        except Exception:  # noqa: BLE001
-            log.exception("definition failed")
+        a = state.get(checked_uri(params.text_document.uri))
+        if a is None:
             return None
+        found = definition_at(a, Pos(params.position.line, params.position.character))
+        return [location(p, sp) for p, sp in found] or None
 
     @server.feature(T.TEXT_DOCUMENT_FORMATTING)
+    @guarded("formatting")
     def formatting(ls: LanguageServer, params: T.DocumentFormattingParams) -> list[T.TextEdit] | None:
-        try:
-            doc = ls.workspace.get_text_document(params.text_document.uri)
-            text = doc.source
-            new = format_text(text, uri_to_path(params.text_document.uri))
-            if new is None or new == text:
-                return [] if new is not None else None
-            lines = text.split("\n")
-            end = T.Position(len(lines) - 1, _utf16(lines[-1], len(lines[-1])))
-            return [T.TextEdit(range=T.Range(T.Position(0, 0), end), new_text=new)]
-        except Exception:  # noqa: BLE001
-            log.exception("formatting failed")
+        uri = checked_uri(params.text_document.uri)
+        if uri not in opened:
             return None
+        text = ls.workspace.get_text_document(uri).source
+        new = format_text(text, uri_to_path(uri))
+        if new is None or new == text:
+            return [] if new is not None else None
+        lines = text.split("\n")
+        end = T.Position(len(lines) - 1, _utf16(lines[-1], len(lines[-1])))
+        return [T.TextEdit(range=T.Range(T.Position(0, 0), end), new_text=new)]
 
-    return server
+    return server, converter
+
+
+class OneLineFormatter(logging.Formatter):
+    """``tinnhiem lsp: LEVEL: message`` on one line; an exception shown as its type and message, never a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a log call with bad arguments still says something
+            text = str(record.msg)
+        text = text.strip().split("\n", 1)[0]
+        if record.exc_info and record.exc_info[1] is not None and record.exc_info[1].__class__.__name__ not in text:
+            text += f": {_one_line(record.exc_info[1])}"
+        return f"tinnhiem lsp: {record.levelname}: {text[:1000]}"
+
+
+def _configure_logging() -> None:
+    level = getattr(logging, os.environ.get("TINNHIEM_LSP_LOG", "WARNING").upper(), logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    debug_format = "tinnhiem lsp: %(levelname)s: %(message)s"
+    handler.setFormatter(logging.Formatter(debug_format) if _debug() else OneLineFormatter())
+    logging.basicConfig(level=level, handlers=[handler])
+    logging.raiseExceptions = _debug()  # a failing log call prints no traceback of its own either
 
 
 def lsp_main() -> int:
-    """Serve LSP on stdin/stdout until the client says ``exit``; logs go to stderr (``TINNHIEM_LSP_LOG``)."""
-    level = getattr(logging, os.environ.get("TINNHIEM_LSP_LOG", "WARNING").upper(), logging.WARNING)
-    logging.basicConfig(level=level, stream=sys.stderr, format="tinnhiem lsp: %(levelname)s: %(message)s")
+    """Serve LSP on stdin/stdout until the client says ``exit``; logs go to stderr (``TINNHIEM_LSP_LOG``),
+    one line each (tracebacks with ``TINNHIEM_DEBUG``)."""
+    _configure_logging()
     try:
-        server = build_server()
+        server, converter = build_server()
     except ImportError as exc:
         print(f"tinnhiem lsp: error: {exc}\nhelp: the language server needs pygls: pip install 'pygls>=2'", file=sys.stderr)
         return 2
-    server.start_io()
-    return 0
+    return serve(server, converter, sys.stdin.buffer, sys.stdout.buffer)

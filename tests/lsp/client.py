@@ -87,19 +87,34 @@ class LspClient:
             raise ServerGone("the language server closed its output\n" + "".join(self.stderr_lines[-20:]))
         return msg
 
+    def send_bytes(self, data: bytes) -> None:
+        """Raw bytes on the server's stdin: for framing an editor would never send."""
+        stdin = self.proc.stdin
+        assert stdin is not None
+        stdin.write(data)
+        stdin.flush()
+
     # ---- requests and notifications
-    def request(self, method: str, params: Any, timeout: float = TIMEOUT) -> Any:
-        self.next_id += 1
-        rid = self.next_id
-        self.send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+    def response(self, rid: int | str | None, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The whole response (``result`` or ``error``) whose id is ``rid`` (None: an error about no message in particular)."""
         deadline = time.monotonic() + timeout
         while True:
             msg = self._next(deadline)
-            if msg.get("id") == rid and "method" not in msg:
-                if "error" in msg:
-                    raise AssertionError(f"{method} failed: {msg['error']}")
-                return msg.get("result")
+            if "method" not in msg and "id" in msg and msg["id"] == rid:
+                return msg
             self._handle(msg)
+
+    def call(self, method: str, params: Any, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """Send a request and return its whole response, an error as much as a result."""
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        return self.response(self.next_id, timeout)
+
+    def request(self, method: str, params: Any, timeout: float = TIMEOUT) -> Any:
+        msg = self.call(method, params, timeout)
+        if "error" in msg:
+            raise AssertionError(f"{method} failed: {msg['error']}")
+        return msg.get("result")
 
     def notify(self, method: str, params: Any) -> None:
         self.send({"jsonrpc": "2.0", "method": method, "params": params})
