@@ -207,10 +207,10 @@ def render_success(report: FuzzReport) -> str:
 # ---- the command ---------------------------------------------------------------------------------------
 
 
-def fuzz_main(policy_path: str, examples: int, seed: int) -> int:
+def fuzz_main(policy_path: str, examples: int, seed: int, root: str | None = None) -> int:
     """Run ``tinnhiem fuzz`` and return its exit code (see the module docstring)."""
     try:
-        return _fuzz(policy_path, examples, seed)
+        return _fuzz(policy_path, examples, seed, root)
     except KeyboardInterrupt:
         print("tinnhiem fuzz: interrupted", file=sys.stderr)
         return 130
@@ -220,23 +220,24 @@ def fuzz_main(policy_path: str, examples: int, seed: int) -> int:
         return 3
 
 
-def _fuzz(policy_path: str, examples: int, seed: int) -> int:
+def _fuzz(policy_path: str, examples: int, seed: int, root: str | None) -> int:
     if examples < 1:
         print(f"tinnhiem fuzz: error: --examples must be at least 1, not {examples}", file=sys.stderr)
         return 2
     try:
-        pol = load_policy(policy_path)
+        pol = load_policy(policy_path, root)
     except PolicyError as err:
         print(err.render(), file=sys.stderr)
         return 2
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.text import Text
 
     console = Console(stderr=True)
     year = pol.vote_year
     if year is None:
-        console.print(f"[dim]{pol.id} states no vote_year: fuzzing with vote year 2023[/dim]")
-    console.print(f"[dim]proving the properties of {pol.id} first…[/dim]")
+        console.print(Text(f"{pol.id} states no vote_year: fuzzing with vote year 2023", style="dim"))
+    console.print(Text(f"proving the properties of {pol.id} first…", style="dim"))
     proved = proved_properties(pol, year or 2023)
     progress = Progress(TextColumn("fuzzing {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:>6.0f} inputs/s"), TimeElapsedColumn(), console=console)

@@ -14,6 +14,7 @@ produces the report text in one of :data:`FORMATS`:
   in-source suppression carrying its reason;
 - ``text`` — rich: per policy, per property ✓ / ✗ / ⚠ / ? / –, the citations of the rules involved,
   each counterexample as tables (roster row, tally rows, the evaluator's decision and its trace).
+  Every text of the policy reaches rich as a :class:`rich.text.Text` (never as markup).
 """
 
 from __future__ import annotations
@@ -289,6 +290,11 @@ _STYLE = {"proved": "green", "refuted": "bold red", "acknowledged": "yellow", "s
           "not_applicable": "dim", "internal_error": "bold red"}
 
 
+def _cells(cells: Sequence[str]) -> list[Text]:
+    """Table cells shown as written: a ``str`` cell would be read as rich markup."""
+    return [Text(c) for c in cells]
+
+
 def _cx_tables(cx: Counterexample) -> list:
     out: list = []
     if cx.roster:
@@ -300,7 +306,7 @@ def _cx_tables(cx: Counterexample) -> list:
             t.add_column(c)
         for row in cx.roster:
             cells = row.cells()
-            t.add_row(*[cells.get(c, "") for c in cols])
+            t.add_row(*_cells([cells.get(c, "") for c in cols]))
         out.append(t)
     if cx.tallies:
         out.append(Text("tallies.csv", style="bold"))
@@ -310,7 +316,7 @@ def _cx_tables(cx: Counterexample) -> list:
             t.add_column(c)
         for row in cx.tallies:
             cells = row.cells()
-            t.add_row(*[cells.get(c, "") for c in cols])
+            t.add_row(*_cells([cells.get(c, "") for c in cols]))
         out.append(t)
     for d in cx.replay.decisions:
         outcome = f", outcome {d.outcome}" if d.evaluated else " (plan only: no tally)"
@@ -319,7 +325,7 @@ def _cx_tables(cx: Counterexample) -> list:
         for c in ("step", "rule", "decision", "citation"):
             t.add_column(c)
         for s in d.trace:
-            t.add_row(s.kind, s.rule, s.detail, s.cite or "")
+            t.add_row(*_cells([s.kind, s.rule, s.detail, s.cite or ""]))
         out.append(t)
     for b in cx.replay.bands:
         out.append(Text(f"evaluator: share {b.share} against {b.band_set}: bands holding {', '.join(b.matched) or 'none'}; "
@@ -370,7 +376,7 @@ def render_text(console: Console, reports: Sequence[PolicyReport], exit_code: in
 
 def to_text(reports: Sequence[PolicyReport], exit_code: int, seconds: float | None = None, width: int = 120) -> str:
     buf = io.StringIO()
-    console = Console(file=buf, width=width, color_system=None, highlight=False, soft_wrap=False, emoji=False)
+    console = Console(file=buf, width=width, color_system=None, markup=False, highlight=False, soft_wrap=False, emoji=False)
     render_text(console, reports, exit_code, seconds)
     return buf.getvalue()
 

@@ -4,10 +4,16 @@ Takes a decision document (:mod:`tinnhiem.report`) or a decision trace; produces
 (venues, share as an exact fraction and a percentage, band, consequences in Vietnamese, outcome,
 citations), the rejected rows, and a summary; or, for ``explain``, the numbered trace of the rules
 that fired with their quoted text.
+
+Every text that comes from an input or a policy (names, units, reasons, labels, consequences,
+citations, rejected rows' reasons) reaches rich as a :class:`rich.text.Text`, never as a ``str``:
+rich would read square brackets in a ``str`` as markup (``[/oops]`` crashes, ``[tạm thời]``
+vanishes) and ``:smile:`` as an emoji code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich import box
@@ -21,6 +27,15 @@ from dsl.evaluator import Decision, Plan
 
 STATUS_VI = {"voted": "lấy phiếu", "exempt": "không lấy phiếu (miễn)", "out_of_scope": "ngoài phạm vi"}
 OUTCOME_VI = {"missing_tally": "thiếu kết quả kiểm phiếu", "invalid_session": "hội nghị không đủ điều kiện (số có mặt)"}
+
+
+def plain(text: str, style: str = "") -> Text:
+    """``text`` exactly as written: no markup, no emoji codes."""
+    return Text(text, style=style)
+
+
+def _row(cells: Sequence[str]) -> list[Text]:
+    return [plain(c) for c in cells]
 
 
 def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, limit: int | None = None) -> None:
@@ -80,10 +95,10 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
                 legend.setdefault(outcome, (OUTCOME_VI[outcome], [], [], ""))
             row += ["\n".join(shares) or "—", "\n".join(bands) or "—", outcome]
         row.append(compress_cites(c["cites"]) or "—")
-        table.add_row(*row)
+        table.add_row(*_row(row))
     console.print(table)
     if limit is not None and len(cadres) > limit:
-        console.print(f"… {len(cadres) - limit} more cadres (all of them are in --format json/csv, or without --limit)")
+        console.print(plain(f"… {len(cadres) - limit} more cadres (all of them are in --format json/csv, or without --limit)"))
     if legend:
         leg = Table(title="Mức và hệ quả (bands and consequences)", box=box.SIMPLE, show_lines=True)
         leg.add_column("Mức / kết quả", no_wrap=True)
@@ -92,11 +107,11 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
         leg.add_column("Căn cứ", overflow="fold", max_width=16)
         for code, (label, must, options, cite) in sorted(legend.items()):
             cons = "\n".join([f"• {m}" for m in must] + [f"◦ hoặc: {o}" for o in options]) or "—"
-            leg.add_row(code, label, cons, cite or "")
+            leg.add_row(*_row([code, label, cons, cite or ""]))
         console.print(leg)
         q = policy.quorum
         quorum = f"  ✗ hội nghị không đủ điều kiện (có mặt {q.op} {q.ratio} số được triệu tập)" if q else ""
-        console.print("• bắt buộc (mandatory)  ◦ cấp có thẩm quyền chọn (options for the competent authority)" + quorum)
+        console.print(plain("• bắt buộc (mandatory)  ◦ cấp có thẩm quyền chọn (options for the competent authority)" + quorum))
 
     if doc["rejected"]:
         rej = Table(title="Dòng bị từ chối (rejected rows)", box=box.SIMPLE)
@@ -104,7 +119,7 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
         rej.add_column("cadre_id")
         rej.add_column("reason", overflow="fold")
         for r in doc["rejected"]:
-            rej.add_row(f"{r['file']}:{r['line']}", r.get("cadre_id") or "", r["reason"])
+            rej.add_row(*_row([f"{r['file']}:{r['line']}", r.get("cadre_id") or "", r["reason"]]))
         console.print(rej)
 
     s = doc["summary"]
@@ -112,18 +127,17 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
     summ.add_column("what")
     summ.add_column("count", justify="right")
     what = "tally rows" if evaluated else "roster rows"
-    summ.add_row(f"{what} read", str(s["rows_read"]))
-    summ.add_row(f"{what} evaluated", str(s["rows_evaluated"]))
-    summ.add_row(f"{what} rejected", str(s["rows_rejected"]))
+    rows = [(f"{what} read", str(s["rows_read"])), (f"{what} evaluated", str(s["rows_evaluated"])),
+            (f"{what} rejected", str(s["rows_rejected"]))]
     if evaluated:
-        summ.add_row("roster rows read / rejected", f"{s['roster_rows']} / {s['roster_rejected']}")
-    summ.add_row("cadres: voted · exempt · out of scope", f"{s['voted']} · {s['exempt']} · {s['out_of_scope']}")
+        rows.append(("roster rows read / rejected", f"{s['roster_rows']} / {s['roster_rejected']}"))
+    rows.append(("cadres: voted · exempt · out of scope", f"{s['voted']} · {s['exempt']} · {s['out_of_scope']}"))
     if evaluated:
-        summ.add_row("planned venues with no tally", str(s["missing_tallies"]))
-        for k, n in s["outcomes"].items():
-            summ.add_row(f"outcome {k}", str(n))
-    for venue, counts in s["venues"].items():
-        summ.add_row(f"venue {venue}", ", ".join(f"{k} {n}" for k, n in counts.items()))
+        rows.append(("planned venues with no tally", str(s["missing_tallies"])))
+        rows += [(f"outcome {k}", str(n)) for k, n in s["outcomes"].items()]
+    rows += [(f"venue {venue}", ", ".join(f"{k} {n}" for k, n in counts.items())) for venue, counts in s["venues"].items()]
+    for row in rows:
+        summ.add_row(*_row(row))
     console.print(summ)
 
 
@@ -138,9 +152,9 @@ def compress_cites(labels: list[str]) -> str:
 
 def render_trace(console: Console, policy: ir.Policy, cadre_line: str, plan: Plan, decision: Decision | None) -> None:
     steps = decision.trace if decision else plan.trace
-    console.print(Panel(Text(cadre_line), title="explain", box=box.ROUNDED))
+    console.print(Panel(plain(cadre_line), title="explain", box=box.ROUNDED))
     if not steps:
-        console.print("No rule fired: the cadre holds no title in scope at this level and no exemption applies.")
+        console.print(plain("No rule fired: the cadre holds no title in scope at this level and no exemption applies."))
     items = []
     for i, step in enumerate(steps, 1):
         t = Text()
