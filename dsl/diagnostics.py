@@ -26,6 +26,7 @@ CODES: Mapping[str, str] = {
     "E002": "the policy file is not UTF-8",
     "E003": "import cycle",
     "E004": "an import names a missing file or a file that is not a .policy file",
+    "E005": "a policy file outside the policy root, not a regular file, or too large",
     "E101": "syntax error: unexpected token",
     "E102": "syntax error: unexpected character",
     "E103": "syntax error: unexpected end of file",
@@ -67,17 +68,49 @@ class Diagnostic:
             text = source.line(self.span.line)
             gutter = str(self.span.line)
             pad = " " * len(gutter)
-            out.append(f"{pad} |")
-            out.append(f"{gutter} | {text}")
             start = max(self.span.column, 1)
             if self.span.end_line == self.span.line and self.span.end_column > start:
                 width = self.span.end_column - start
             else:
                 width = max(len(text) - start + 1, 1)
-            out.append(f"{pad} | {' ' * (start - 1)}{'^' * width}")
+            before, marked, after = excerpt(text, start, width)
+            out.append(f"{pad} |")
+            out.append(f"{gutter} | {before}{marked}{after}")
+            out.append(f"{pad} | {' ' * len(before)}{'^' * max(len(marked), 1)}")
         if self.hint:
             out.append(f"help: {self.hint}")
         return "\n".join(out)
+
+
+#: The most characters of a source line a diagnostic quotes (a longer line is cut around the caret,
+#: keeping at most so many before it and under it).
+EXCERPT_BEFORE, EXCERPT_MARKED, EXCERPT_TOTAL = 60, 80, 160
+
+
+def _escape(text: str) -> str:
+    """``text`` with every character that is not printable written as an escape (``\\x1b``, ``\\u202e``)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def excerpt(text: str, start: int, width: int) -> tuple[str, str, str]:
+    """The quoted part of a source line around columns ``start`` … ``start + width - 1`` (1-based):
+    the text before, the marked text, the text after — escaped and cut to a few dozen characters each
+    (``…`` where cut), so a diagnostic never prints a long line, or control characters, whole."""
+    before = _escape(text[: start - 1])
+    marked = _escape(text[start - 1: start - 1 + width])
+    after = _escape(text[start - 1 + width:])
+    if len(before) + len(marked) + len(after) <= EXCERPT_TOTAL:
+        return before, marked, after
+    if len(before) > EXCERPT_BEFORE:
+        before = "…" + before[-(EXCERPT_BEFORE - 1):]
+    if len(marked) > EXCERPT_MARKED:
+        marked = marked[: EXCERPT_MARKED - 1] + "…"
+    room = max(EXCERPT_TOTAL - len(before) - len(marked), 0)
+    if len(after) > room:
+        after = after[: max(room - 1, 0)] + "…"
+    return before, marked, after
 
 
 @dataclass
