@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import difflib
 import sys
+import unicodedata
 from math import gcd
 
 csv.field_size_limit(1 << 24)
@@ -68,8 +69,31 @@ COLUMNS = ["cadre_id", "full_name", "level", "unit", "titles", "status", "exempt
            "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason"]
 ROSTER_REQUIRED = ("cadre_id", "full_name", "level", "unit", "titles", "retirement_notice", "appointed_year")
 TALLY_REQUIRED = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low")
-TRUE, FALSE = {"true", "yes", "1", "có"}, {"false", "no", "0", "không"}
 
+
+
+def whole_number(raw: str) -> int | None:
+    """A count or a year: ASCII digits only, at most 18 of them (the input rule of the brief's readers)."""
+    text = raw.strip(" ")
+    return int(text) if text and len(text) <= 18 and text.isascii() and text.isdigit() else None
+
+
+def why_not_whole(raw: str, name: str) -> str:
+    text = raw.strip()
+    if not text:
+        return f"{name} is empty"
+    if text.isascii() and text.isdigit():
+        return f"{name} has more than 18 digits"
+    shown = text if len(text) <= 40 else text[:37] + "…"
+    if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
+        return f"{name} must not be negative ({shown})"
+    hint = " (write it in the digits 0-9 only)" if any(ch.isdigit() or ch == "_" for ch in text) else ""
+    return f"{name} must be a whole number, not '{shown}'{hint}"
+
+
+def boolean(raw: str) -> bool | None:
+    word = unicodedata.normalize("NFC", raw.strip()).casefold()
+    return True if word in ("true", "yes", "1", "có") else False if word in ("false", "no", "0", "không") else None
 
 def band_index(low: int, collected: int) -> int:
     """0: share ≤ 1/2 · 1: 1/2 < share < 2/3 · 2: share ≥ 2/3 (share = low / collected, collected > 0)."""
@@ -182,20 +206,17 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                 reject(f"unknown title code '{unknown[0]}'" + hint(unknown[0], TITLES))
                 continue
             raw = row[i_ret].strip()
-            if raw.lower() in TRUE:
-                retired = True
-            elif raw.lower() in FALSE or not raw:
-                retired = False
-            else:
-                reject(f"retirement_notice must be true or false (also yes/no, 1/0), not '{raw}'")
+            flag = boolean(raw) if raw else False
+            if flag is None:
+                reject(f"retirement_notice must be true or false (also yes/no, có/không, 1/0), not '{raw}'")
                 continue
+            retired = flag
             raw = row[i_app].strip()
             appointed = None
             if raw:
-                try:
-                    appointed = int(raw)
-                except ValueError:
-                    reject(f"appointed_year must be a whole number, not '{raw}'")
+                appointed = whole_number(raw)
+                if appointed is None:
+                    reject(why_not_whole(raw, "appointed_year"))
                     continue
                 if not 1900 <= appointed <= 2100:
                     reject(f"appointed_year must be a year between 1900 and 2100, not {appointed}")
@@ -239,13 +260,9 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
             problem = None
             for name, i in zip(TALLY_REQUIRED[2:], i_counts):
                 raw = row[i].strip()
-                try:
-                    n = int(raw)
-                except ValueError:
-                    problem = f"{name} must be a whole number, not '{raw}'" if raw else f"{name} is empty"
-                    break
-                if n < 0:
-                    problem = f"{name} must not be negative ({n})"
+                n = whole_number(raw)
+                if n is None:
+                    problem = why_not_whole(raw, name)
                     break
                 counts.append(n)
             session: list[int | None] = []
@@ -254,13 +271,9 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                 if problem or not raw:
                     session.append(None)
                     continue
-                try:
-                    n = int(raw)
-                except ValueError:
-                    problem = f"{name} must be a whole number, not '{raw}'"
-                    break
-                if n < 0:
-                    problem = f"{name} must not be negative ({n})"
+                n = whole_number(raw)
+                if n is None:
+                    problem = why_not_whole(raw, name)
                     break
                 session.append(n)
             if problem:

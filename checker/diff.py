@@ -37,8 +37,8 @@ the evaluators must decide what the solver claimed, and the two decisions must d
 encoding and the evaluator disagree, which is an internal error (exit 3), never a silent pass.
 
 Exit codes (:attr:`DiffResult.exit_code`): 0 equivalent · 1 a difference found · 2 a policy has
-errors or a usage error (:func:`diff_main`) · 3 an internal error, or the solver answered unknown
-with no difference found. Formats: ``text`` (laid out with rich, without colours, wrapped at 120
+errors or a usage error (the command, :mod:`tinnhiem.diff_command`) · 3 an internal error, or the
+solver answered unknown with no difference found. Formats: ``text`` (laid out with rich, without colours, wrapped at 120
 columns) and ``json`` (deterministic: keys sorted, no timings).
 """
 
@@ -46,10 +46,8 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Literal
 
 import z3
@@ -59,10 +57,9 @@ from rich.text import Text
 
 from checker.decode import RosterRow, TallyRow, roster_csv, tallies_csv
 from checker.encode import Domain, Encoder, PlanTerms, RosterVars, TallyVars, all_facts
+from checker.interrupt import checked
 from dsl import ir
-from dsl.diagnostics import PolicyError
 from dsl.evaluator import Decision, Evaluator, Step
-from dsl.loader import load_policy
 
 Side = Literal["old", "new"]
 SIDES: tuple[Side, Side] = ("old", "new")
@@ -337,7 +334,7 @@ class _Pair:
     # ---- solving
     def check(self, *extra: z3.BoolRef) -> z3.CheckSatResult:
         self.solver.set("timeout", self.timeout_ms)
-        return self.solver.check(*extra)
+        return checked(self.solver, lambda: self.solver.check(*extra))
 
     def readable(self, model: z3.ModelRef, prefer: Sequence[z3.BoolRef] = ()) -> z3.ModelRef:
         """Keep each soft preference that leaves the query satisfiable (in order); return the last model."""
@@ -990,68 +987,6 @@ def render_text(console: Console, result: DiffResult) -> None:
 
 def to_text(result: DiffResult, width: int = 120) -> str:
     buf = io.StringIO()
-    console = Console(file=buf, width=width, color_system=None, highlight=False, soft_wrap=False, emoji=False)
+    console = Console(file=buf, width=width, color_system=None, markup=False, highlight=False, soft_wrap=False, emoji=False)
     render_text(console, result)
     return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
-
-
-# ---- the command -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    policies: tuple[ir.Policy, ...] = ()
-    errors: tuple[PolicyError, ...] = ()
-
-
-def _load(paths: Sequence[str]) -> _Loaded:
-    policies, errors = [], []
-    for path in paths:
-        try:
-            policies.append(load_policy(path))
-        except PolicyError as exc:
-            errors.append(exc)
-    return _Loaded(tuple(policies), tuple(errors))
-
-
-def diff_main(old: str, new: str, fmt: str = "text", output: str | None = None, timeout_ms: int = 10_000) -> int:
-    """Run ``tinnhiem diff OLD NEW`` and return its exit code (see the module docstring)."""
-    if fmt not in FORMATS:
-        print(f"tinnhiem diff: error: unknown format '{fmt}'\nhelp: one of {', '.join(FORMATS)}", file=sys.stderr)
-        return 2
-    if timeout_ms <= 0:
-        print(f"tinnhiem diff: error: --timeout-ms must be positive, not {timeout_ms}", file=sys.stderr)
-        return 2
-    loaded = _load([old, new])
-    if loaded.errors:
-        for err in loaded.errors:
-            print(err.render(), file=sys.stderr)
-        return 2
-    try:
-        result = diff_policies(loaded.policies[0], loaded.policies[1], timeout_ms)
-    except KeyboardInterrupt:
-        print("tinnhiem diff: interrupted", file=sys.stderr)
-        return 3
-    except Exception as exc:  # never a traceback to the user
-        print(f"tinnhiem diff: internal error: {type(exc).__name__}: {exc}\n"
-              "help: this is a bug of the checker; please report it with the two policies", file=sys.stderr)
-        return 3
-    match fmt:
-        case "json":
-            text = to_json(result)
-        case "text":
-            text = to_text(result)
-        case _:
-            raise AssertionError(fmt)
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"tinnhiem diff: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    for e in result.internal_errors:
-        print(f"tinnhiem diff: internal error: {e}", file=sys.stderr)
-    return result.exit_code

@@ -47,6 +47,7 @@ import z3
 from checker.decode import roster_row, tally_row
 from checker.encode import Domain, Encoder
 from checker.fuzz_oracle import DecisionView, compiled_sets, evaluator_view
+from checker.interrupt import checked
 from checker.solve import Checker
 from checker.strategies import FuzzInput
 from dsl import ir
@@ -348,7 +349,7 @@ def equivalent(a: ir.Policy, b: ir.Policy, timeout_ms: int = 20_000) -> tuple[bo
     solver.set("timeout", timeout_ms)
     solver.add(*cons)
     solver.add(z3.Or(*diff))
-    answer = solver.check()
+    answer = checked(solver, solver.check)
     if answer == z3.unsat:
         return True, ""
     if answer == z3.unknown:

@@ -37,6 +37,7 @@ import z3
 from checker import properties as P
 from checker.decode import RosterRow, TallyRow, roster_csv, roster_row, tallies_csv, tally_row, year_of
 from checker.encode import EPOCH, Domain, RosterVars, RuleRef, TallyVars, all_facts, band_ref, rule_ref
+from checker.interrupt import checked
 from checker.replay import Replay, replay
 from dsl import ir
 from dsl.evaluator import Evaluator
@@ -177,7 +178,8 @@ class _Solver:
             asts = self._asts + [z3.BoolSort(self.solver.ctx).cast(e).as_ast() for e in extra]
             arr = (z3.Ast * len(asts))(*asts)
         ctx = self.solver.ctx
-        return z3.CheckSatResult(z3.Z3_solver_check_assumptions(ctx.ref(), self.solver.solver, len(arr), arr))
+        return checked(self.solver, lambda: z3.CheckSatResult(
+            z3.Z3_solver_check_assumptions(ctx.ref(), self.solver.solver, len(arr), arr)))
 
 
 class _Session:

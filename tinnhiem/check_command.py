@@ -1,4 +1,4 @@
-"""``tinnhiem check``: load policies, prove their properties, write the report, pick the exit code.
+"""``tinnhiem check`` (the command; the proofs are :mod:`checker`): load policies, prove their properties, write the report, pick the exit code.
 
 Takes the paths given on the command line (files, or folders whose ``*.policy`` files are all
 checked; none ⇒ the bundled policies), the format (``text``, ``json``, ``junit``, ``sarif``), an
@@ -16,10 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+from checker.interrupt import install
 from checker.report import FORMATS, render
 from checker.solve import PolicyReport, check_policy, run_exit_code
 from dsl.diagnostics import PolicyError
-from dsl.loader import load_policy
+from dsl.loader import load_policy, policy_files
+from tinnhiem.files import FileError, refuse_clobber, write_output
 
 
 def _targets(paths: list[str]) -> list[Path]:
@@ -37,20 +39,23 @@ def _targets(paths: list[str]) -> list[Path]:
     return out
 
 
-def check_main(paths: list[str], fmt: str = "text", output: str | None = None, timeout_ms: int = 10000) -> int:
-    """Run ``tinnhiem check`` and return its exit code (see the module docstring)."""
+def check_main(paths: list[str], fmt: str = "text", output: str | None = None, timeout_ms: int = 10000,
+               root: str | None = None) -> int:
+    """Run ``tinnhiem check`` and return its exit code (see the module docstring). Ctrl-C is not
+    caught here: it reaches :func:`tinnhiem.cli.main`, which exits 130 as every command does."""
     try:
-        return _check(paths, fmt, output, timeout_ms)
-    except KeyboardInterrupt:
-        print("tinnhiem check: interrupted", file=sys.stderr)
-        return 3
+        return _check(paths, fmt, output, timeout_ms, root)
+    except FileError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
     except Exception as exc:  # never a traceback to the user
         print(f"tinnhiem check: internal error: {type(exc).__name__}: {exc}\n"
               "help: this is a bug of the checker; please report it with the policy that caused it", file=sys.stderr)
         return 3
 
 
-def _check(paths: list[str], fmt: str, output: str | None, timeout_ms: int) -> int:
+def _check(paths: list[str], fmt: str, output: str | None, timeout_ms: int, root: str | None) -> int:
+    install()  # Ctrl-C stops the solver at once (exit 130)
     if fmt not in FORMATS:
         print(f"tinnhiem check: error: unknown format '{fmt}'\nhelp: one of {', '.join(FORMATS)}", file=sys.stderr)
         return 2
@@ -62,25 +67,19 @@ def _check(paths: list[str], fmt: str, output: str | None, timeout_ms: int) -> i
     if not targets:
         print("tinnhiem check: error: no .policy file to check in " + ", ".join(paths), file=sys.stderr)
         return 2
+    refuse_clobber(output, targets)
     reports: list[PolicyReport] = []
     errors = False
     for path in targets:
         try:
-            pol = load_policy(path)
+            pol = load_policy(path, root)
         except PolicyError as err:
             print(err.render(), file=sys.stderr)
             errors = True
             continue
+        refuse_clobber(output, policy_files(pol))
         reports.append(check_policy(pol, timeout_ms))
     code = 2 if errors else run_exit_code(reports)
     text = render(fmt, reports, code, time.monotonic() - start)
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"tinnhiem check: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    write_output(output, text)
     return code

@@ -5,7 +5,7 @@ Takes the arguments of section 3 of the brief; produces reports on stdout or ``-
 input, a policy with errors, a usage error). Problems are printed as diagnostics — never a Python
 traceback (set ``TINNHIEM_DEBUG=1`` to see one for an internal error, which exits 3).
 
-Commands: ``check`` (via :mod:`checker.command`), ``plan``, ``evaluate``, ``explain``.
+Commands: ``check`` (via :mod:`tinnhiem.check_command`), ``plan``, ``evaluate``, ``explain``.
 """
 
 from __future__ import annotations
@@ -13,25 +13,30 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 import policy as bundled
 from dsl.diagnostics import PolicyError, did_you_mean
 from dsl.evaluator import Plan, Tally, compile_policy
 from dsl.ir import Policy
-from dsl.loader import load_policy
+from dsl.loader import load_policy, policy_files, read_policy_bytes
+from dsl.values import whole_number
 from tinnhiem import report
 from tinnhiem.csvio import InputError
+from tinnhiem.files import FileError, os_error, output, refuse_clobber, write_output
 from tinnhiem.roster import Rejected, Roster, read_roster
-from tinnhiem.stream import CsvSink, Decider, DocumentSink, JsonlSink, feed, open_output
+from tinnhiem.stream import CsvSink, Decider, DocumentSink, JsonlSink, feed
 from tinnhiem.tallies import TallyRow, read_tallies
 
 PROGRESS_THRESHOLD = 50_000
+PROGRESS_BYTES = 4 << 20
 
 
 class UsageError(Exception):
@@ -48,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("text", "json", "junit", "sarif"), default="text")
     c.add_argument("--output", metavar="FILE")
     c.add_argument("--timeout-ms", type=int, default=10_000, metavar="N", help="solver time limit per property (default 10000)")
+    _root_option(c)
 
     def common(sp: argparse.ArgumentParser, tallies: bool, formats: bool = True) -> None:
         sp.add_argument("--roster", required=True, metavar="FILE", help="roster CSV")
@@ -55,12 +61,13 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--tallies", required=tallies == "required", metavar="FILE", help="tallies CSV")
         sp.add_argument("--policy", metavar="FILE", help="policy file (default: the bundled thanhhoa-kh134.policy)")
         sp.add_argument("--year", metavar="YYYY", help="vote year (default: the policy's vote_year)")
+        _root_option(sp)
         if formats:
             sp.add_argument("--format", choices=("table", "json", "csv", "jsonl"), default="table",
                             help="csv and jsonl are written as they are produced (jsonl: one cadre per line, then a closing"
                                  " line with the rejected rows and the summary)")
             sp.add_argument("--output", metavar="FILE")
-            sp.add_argument("--limit", type=int, metavar="N", help="table format: show the first N cadres only")
+            sp.add_argument("--limit", type=_positive, metavar="N", help="table format: show the first N cadres only")
 
     common(sub.add_parser("plan", help="who is voted, where, who is exempt and why, who is out of scope"), tallies=False)
     common(sub.add_parser("evaluate", help="each cadre's band per venue, the consequences, the outcome"), tallies="required")  # type: ignore[arg-type]
@@ -70,11 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "json"), default="text")
     d.add_argument("--output", metavar="FILE")
     d.add_argument("--timeout-ms", type=int, default=10_000, metavar="N")
+    _root_option(d)
 
     z = sub.add_parser("fuzz", help="differential testing of the evaluator against the Z3 model")
     z.add_argument("--policy", metavar="FILE", help="policy file (default: the bundled thanhhoa-kh134.policy)")
     z.add_argument("--examples", type=int, default=2000, metavar="N", help="number of generated inputs (default 2000)")
     z.add_argument("--seed", type=int, default=0, metavar="S", help="seed; the same seed replays the same run (default 0)")
+    _root_option(z)
 
     sub.add_parser("lsp", help="language server for editors (JSON-RPC over stdio)")
 
@@ -84,11 +93,25 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("test", help="run the examples written inside policy files")
     t.add_argument("paths", nargs="*", metavar="PATH", help="policy files (default: the bundled policies)")
+    _root_option(t)
 
     e = sub.add_parser("explain", help="the rules that fired for one cadre, with citations and quoted text")
     e.add_argument("cadre_id", metavar="CADRE_ID")
     common(e, tallies=True, formats=False)  # type: ignore[arg-type]
     return p
+
+
+def _positive(text: str) -> int:
+    """An option that is a whole number ≥ 1 (the rule of :func:`dsl.values.whole_number`)."""
+    n = whole_number(text)
+    if n is None or n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{text}'")
+    return n
+
+
+def _root_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--policy-root", metavar="DIR",
+                    help="folder that policy imports must stay in (default: the folder of each policy given)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,11 +120,39 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: usage errors exit 2 after printing usage
         return int(exc.code or 0)
     try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("tinnhiem: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader of stdout went away (``| head -1``): stop quietly, as Unix tools do
+        _quiet_stdout()
+        return 128 + signal.SIGPIPE
+    except OSError as exc:  # the environment: a full disk, an I/O error, a closed pipe
+        print(os_error(exc, _what_failed(exc)).render(), file=sys.stderr)
+        _quiet_stdout()
+        return 2
+
+
+def _what_failed(exc: OSError) -> str:
+    return f"cannot use {exc.filename}" if exc.filename else "cannot write the output"
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit fails no more (and prints nothing)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         match args.command:
             case "check":
-                from checker.command import check_main
+                from tinnhiem.check_command import check_main
 
-                return check_main(list(args.paths), args.format, args.output, args.timeout_ms)
+                return check_main(list(args.paths), args.format, args.output, args.timeout_ms, args.policy_root)
             case "plan":
                 return cmd_plan(args)
             case "evaluate":
@@ -113,13 +164,13 @@ def main(argv: list[str] | None = None) -> int:
             case "fmt":
                 return cmd_fmt(args)
             case "diff":
-                from checker.diff import diff_main
+                from tinnhiem.diff_command import diff_main
 
-                return diff_main(args.old, args.new, args.format, args.output, args.timeout_ms)
+                return diff_main(args.old, args.new, args.format, args.output, args.timeout_ms, args.policy_root)
             case "fuzz":
                 from checker.fuzz import fuzz_main
 
-                return fuzz_main(args.policy or str(bundled.path()), args.examples, args.seed)
+                return fuzz_main(args.policy or str(bundled.path()), args.examples, args.seed, args.policy_root)
             case "lsp":
                 from tinnhiem.lsp import lsp_main
 
@@ -135,11 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"tinnhiem: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("tinnhiem: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    except FileError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, OSError):
+        raise  # see main
     except Exception as exc:  # an internal error: say so plainly, no traceback unless asked
         if os.environ.get("TINNHIEM_DEBUG"):
             raise
@@ -152,17 +203,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace) -> tuple[Policy, int]:
+    """The policy and the vote year; refuses first an ``--output`` that is one of the inputs."""
     path = args.policy or str(bundled.path())
-    pol = load_policy(path)
+    inputs = [args.roster, getattr(args, "tallies", None), path]
+    refuse_clobber(getattr(args, "output", None), inputs)
+    pol = load_policy(path, args.policy_root)
+    refuse_clobber(getattr(args, "output", None), policy_files(pol))
     missing = pol.missing_for_evaluation()
     if missing:
         raise UsageError(f"policy '{pol.id}' ({path}) cannot plan a roster: it has no {', '.join(missing)}; "
                          f"use a policy that declares them, e.g. the bundled {bundled.DEFAULT}")
     if args.year is not None:
-        try:
-            year = int(args.year)
-        except ValueError:
-            raise UsageError(f"--year must be a year such as 2023, not '{args.year}'") from None
+        year = whole_number(args.year)  # type: ignore[assignment]
+        if year is None:
+            raise UsageError(f"--year must be a year such as 2023, not '{args.year}'")
         if not 1945 <= year <= 2100:
             raise UsageError(f"--year must be between 1945 and 2100, not {year}")
     elif pol.vote_year is None:
@@ -172,70 +226,52 @@ def _load(args: argparse.Namespace) -> tuple[Policy, int]:
     return pol, year
 
 
-def _console_out(args: argparse.Namespace) -> tuple[Console, Any]:
-    if getattr(args, "output", None):
-        fh = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by _emit
-        return Console(file=fh, width=200, color_system=None, soft_wrap=False), fh
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=150)
-    return console, None
-
-
-def _write(args: argparse.Namespace, text: str) -> None:
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8", newline="")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+def _console(fh: Any, to_file: bool) -> Console:
+    """The console a table is drawn on: 200 columns, no colour in a file; the terminal's width on one."""
+    if to_file:
+        return Console(file=fh, width=200, color_system=None, soft_wrap=False)
+    console = Console(file=fh)
+    return console if console.is_terminal else Console(file=fh, width=150)
 
 
 def _emit(args: argparse.Namespace, pol: Policy, doc: dict[str, Any], roster: Roster) -> None:
-    """Write a whole document (``json``, ``table``)."""
+    """Write a whole document (``json``, ``table``), replaced into place when complete (:mod:`tinnhiem.files`)."""
     match args.format:
         case "json":
-            _write(args, report.to_json(doc))
+            write_output(args.output, report.to_json(doc))
         case "table":
             from tinnhiem.table import render_document
 
             try:
-                console, fh = _console_out(args)
+                with output(args.output) as fh:
+                    render_document(doc, _console(fh, bool(args.output)), pol, args.limit)
             except OSError as exc:
-                raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-            try:
-                render_document(doc, console, pol, args.limit)
-            finally:
-                if fh is not None:
-                    fh.close()
+                if isinstance(exc, BrokenPipeError):
+                    raise
+                raise os_error(exc, f"cannot write {args.output or 'the output'}") from None
         case _:
             raise UsageError(f"unknown format {args.format}")
 
 
 def _report(args: argparse.Namespace, pol: Policy, year: int, roster: Roster, decider: Decider, plans: dict[str, Plan],
             tallies: dict[str, tuple[Tally, ...]] | None, tallies_sha: str | None, rejected: list[Rejected],
-            counts: tuple[int, int, int] | None) -> None:
+            counts: tuple[int, int, int, int] | None) -> None:
     """Decide every cadre in roster order and write the report: ``csv``/``jsonl`` row by row, the others whole."""
     entries = roster.entries
     ordered = (plans[e.cadre.cadre_id] for e in entries)
     of = None if tallies is None else (lambda cid: tallies.get(cid, ()))
     if args.format in ("csv", "jsonl"):
         try:
-            out, finish = open_output(args.output)
-            try:
+            with output(args.output) as out:
                 sink = (CsvSink if args.format == "csv" else JsonlSink)(out, decider)
                 with _Progress(len(entries), "writing") as progress:
                     feed(sink, entries, ordered, of, progress.tick)
                 summary = decider.summary_counts(tallies is not None).result(roster, counts)
                 sink.close(report.closing(pol, roster, tallies_sha, year, rejected, summary))
-            finally:
-                finish()
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
-            raise UsageError(f"cannot write {args.output or 'the output'}: {exc.strerror or exc}") from None
+            raise os_error(exc, f"cannot write {args.output or 'the output'}") from None
         return
     sink_doc = DocumentSink(decider)
     feed(sink_doc, entries, ordered, of)
@@ -245,18 +281,36 @@ def _report(args: argparse.Namespace, pol: Policy, year: int, roster: Roster, de
 
 
 class _Progress:
-    """A rich progress bar on stderr for long inputs (``total`` ≥ 50,000); silent otherwise or off a terminal."""
+    """A rich progress bar on stderr for long inputs: ``total`` ≥ 50,000 items, or ``nbytes`` ≥ 4 MB of a
+    regular file (its size from ``fstat``), or — ``nbytes=None``, an input of unknown size such as a
+    pipe — an indeterminate bar that appears once 4 MB have been read. Silent off a terminal."""
 
-    def __init__(self, total: int, what: str) -> None:
-        self.bar = None
-        if total >= PROGRESS_THRESHOLD and sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    def __init__(self, total: int, what: str, nbytes: int | None | bool = False) -> None:
+        self.bar: Any = None
+        self.what = what
+        self.lazy = False
+        if not sys.stderr.isatty():
+            return
+        if nbytes is False:
+            if total >= PROGRESS_THRESHOLD:
+                self._make(total, bytes_=False)
+        elif nbytes is None:
+            self.lazy = True
+        elif nbytes >= PROGRESS_BYTES:
+            self._make(nbytes, bytes_=True)
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                console=Console(file=sys.stderr), transient=True)
-            self.task = self.bar.add_task(what, total=total)
+    def _make(self, total: int | None, bytes_: bool) -> None:
+        from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        count = DownloadColumn() if bytes_ else MofNCompleteColumn()
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), count, TimeRemainingColumn(),
+                            console=Console(file=sys.stderr), transient=True)
+        self.task = self.bar.add_task(self.what, total=total)
 
     def tick(self, done: int) -> None:
+        if self.lazy and self.bar is None and done >= PROGRESS_BYTES:
+            self._make(None, bytes_=True)
+            self.bar.start()
         if self.bar is not None:
             self.bar.update(self.task, completed=done)
 
@@ -268,14 +322,6 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def _count_lines(path: str) -> int:
-    try:
-        with open(path, "rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-    except OSError:
-        return 0
 
 
 # ---- commands -------------------------------------------------------------------------------------------
@@ -331,11 +377,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     tallies: dict[str, tuple[Tally, ...]] = {}
     tally_rejected: list[Rejected] = []
     read = evaluated = 0
-    with _Progress(_count_lines(args.tallies) if sys.stderr.isatty() else 0, "reading tallies") as progress:
+    with _Progress(0, "reading tallies", stream.file.size) as progress:  # sized by fstat: the input is read once
         for item in stream.rows:
             read += 1
             if read % 5000 == 0:
-                progress.tick(read)
+                progress.tick(stream.file.bytes_read)
             if type(item) is TallyRow:
                 evaluated += 1
                 cid = item.cadre_id
@@ -344,7 +390,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             else:
                 tally_rejected.append(item)  # type: ignore[arg-type]
     rejected = roster.rejected + tally_rejected
-    counts = (read, evaluated, len(tally_rejected))
+    counts = (read, evaluated, len(tally_rejected), stream.file.skipped)
     _report(args, pol, year, roster, decider, plans, tallies, stream.sha256, rejected, counts)
     return 1 if rejected else 0
 
@@ -359,7 +405,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if entry is None:
         own = [r for r in roster.rejected if r.cadre_id == args.cadre_id]
         if own:
-            console.print(f"{own[0].file}:{own[0].line}: the row of '{args.cadre_id}' was rejected: {own[0].reason}")
+            console.print(Text(f"{own[0].file}:{own[0].line}: the row of '{args.cadre_id}' was rejected: {own[0].reason}"))
             return 1
         hint = did_you_mean(args.cadre_id, by_id)
         raise UsageError(f"no cadre '{args.cadre_id}' in {args.roster}" + (f"\nhelp: {hint}" if hint else ""))
@@ -384,7 +430,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             + f" · vote year {year}")
     render_trace(console, pol, line, plan, decision)
     for r in rejected_own:
-        console.print(f"{r.file}:{r.line}: tally rejected: {r.reason}")
+        console.print(Text(f"{r.file}:{r.line}: tally rejected: {r.reason}"))
     return 1 if rejected_own else 0
 
 
@@ -400,31 +446,31 @@ def cmd_test(args: argparse.Namespace) -> int:
     total = failed = 0
     for path in paths:
         try:
-            pol = load_policy(path)
+            pol = load_policy(path, args.policy_root)
         except PolicyError as exc:
             errors.append(exc)
             continue
         if not pol.examples:
-            console.print(f"[dim]{path}: no examples[/dim]")
+            console.print(Text(f"{path}: no examples", style="dim"))
             continue
         ev = compile_policy(pol)
-        console.print(f"[bold]{path}[/bold] ({pol.id}, {len(pol.examples)} examples)")
+        console.print(Text.assemble((str(path), "bold"), f" ({pol.id}, {len(pol.examples)} examples)"))
         for ex in pol.examples:
             total += 1
             result = run_example(ev, ex)
             if result.passed:
-                console.print(f"  [green]✓[/green] {ex.name} — {ex.label}")
+                console.print(Text.assemble("  ", ("✓", "green"), f" {ex.name} — {ex.label}"))
                 continue
             failed += 1
-            console.print(f"  [red]✗[/red] {ex.name} — {ex.label}  ({ex.span})")
+            console.print(Text.assemble("  ", ("✗", "red"), f" {ex.name} — {ex.label}  ({ex.span})"))
             for f in result.failures:
-                console.print(f"      {f}")
+                console.print(Text(f"      {f}"))
             for step in result.decision.trace:
                 cite = f" [{step.cite.label}]" if step.cite else ""
-                console.print(f"      [dim]· {step.kind} {step.rule}: {step.detail}{cite}[/dim]")
+                console.print(Text(f"      · {step.kind} {step.rule}: {step.detail}{cite}", style="dim"))
     for exc in errors:
         print(exc.render(), file=sys.stderr)
-    console.print(f"{total - failed} passed, {failed} failed")
+    console.print(Text(f"{total - failed} passed, {failed} failed"))
     if errors:
         return 2
     return 1 if failed else 0
@@ -440,7 +486,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     changed = errors = 0
     for path in args.paths:
         try:
-            data = Path(path).read_bytes()
+            data = read_policy_bytes(Path(path))
         except OSError as exc:
             print(f"{path}: error: cannot read: {exc.strerror or exc}", file=sys.stderr)
             errors += 1
@@ -463,7 +509,12 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if args.check:
             print(f"would reformat {path}")
         else:
-            Path(path).write_text(new, encoding="utf-8", newline="\n")
+            try:
+                write_output(path, new, newline="\n")
+            except FileError as exc:
+                print(exc.render(), file=sys.stderr)
+                errors += 1
+                continue
             print(f"reformatted {path}")
     if errors:
         return 2

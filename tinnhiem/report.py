@@ -149,16 +149,20 @@ class SummaryCounts:
     def add_object(self, c: Mapping[str, Any]) -> None:
         self.add(c["status"], c["outcome"], [(v["venue"], self.venue_key(v, self.evaluated)) for v in c["venues"]])
 
-    def result(self, roster: Roster, tally_counts: tuple[int, int, int] | None) -> dict[str, Any]:
+    def result(self, roster: Roster, tally_counts: tuple[int, int, int, int] | None) -> dict[str, Any]:
+        """The summary. ``rows_read = rows_evaluated + rows_rejected``; ``rows_skipped`` counts the lines
+        with no data (blank, or empty cells only), which are neither. ``tally_counts``: (read,
+        evaluated, rejected, skipped) of the tallies file, or None for a plan."""
         summary: dict[str, Any] = {}
         if tally_counts is None:
-            summary.update({"rows_read": roster.rows_read, "rows_evaluated": len(roster.entries), "rows_rejected": len(roster.rejected)})
+            summary.update({"rows_read": roster.rows_read, "rows_evaluated": len(roster.entries), "rows_rejected": len(roster.rejected),
+                            "rows_skipped": roster.rows_skipped})
         else:
-            read, evaluated, rejected = tally_counts
-            summary.update({"rows_read": read, "rows_evaluated": evaluated, "rows_rejected": rejected})
+            read, evaluated, rejected, skipped = tally_counts
+            summary.update({"rows_read": read, "rows_evaluated": evaluated, "rows_rejected": rejected, "rows_skipped": skipped})
         status = self.status
         summary.update({
-            "roster_rows": roster.rows_read, "roster_rejected": len(roster.rejected),
+            "roster_rows": roster.rows_read, "roster_rejected": len(roster.rejected), "roster_skipped": roster.rows_skipped,
             "cadres": self.cadres, "voted": status.get("voted", 0), "exempt": status.get("exempt", 0),
             "out_of_scope": status.get("out_of_scope", 0),
         })
@@ -169,7 +173,7 @@ class SummaryCounts:
         return summary
 
 
-def summarise(cadres: list[dict[str, Any]], roster: Roster, tally_counts: tuple[int, int, int] | None) -> dict[str, Any]:
+def summarise(cadres: list[dict[str, Any]], roster: Roster, tally_counts: tuple[int, int, int, int] | None) -> dict[str, Any]:
     counts = SummaryCounts(tally_counts is not None)
     for c in cadres:
         counts.add_object(c)
@@ -177,7 +181,7 @@ def summarise(cadres: list[dict[str, Any]], roster: Roster, tally_counts: tuple[
 
 
 def document(policy: ir.Policy, roster: Roster, tallies_sha: str | None, year: int, cadres: list[dict[str, Any]],
-             rejected: list[Rejected], tally_counts: tuple[int, int, int] | None,
+             rejected: list[Rejected], tally_counts: tuple[int, int, int, int] | None,
              summary: dict[str, Any] | None = None) -> dict[str, Any]:
     """The whole document; ``summary`` when the caller has counted it already (else from ``cadres``)."""
     out = closing(policy, roster, tallies_sha, year, rejected, summary or summarise(cadres, roster, tally_counts))
@@ -209,7 +213,8 @@ _COL = {c: i for i, c in enumerate(CSV_COLUMNS)}
 
 
 def csv_header(extra_columns: list[str]) -> list[str]:
-    return list(CSV_COLUMNS) + extra_columns
+    """The header row; an extra column's name comes from the input, so it is made safe as a cell is."""
+    return list(CSV_COLUMNS) + [safe_cell(c) for c in extra_columns]
 
 
 def rejected_csv_row(r: Mapping[str, Any], extra_columns: list[str]) -> list[str]:
@@ -227,7 +232,7 @@ def to_csv(doc: Mapping[str, Any], extra_columns: list[str]) -> str:
     """One row per cadre and venue (one row for a cadre without venue), then one row per rejected input row."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS) + extra_columns, lineterminator="\n", restval="")
-    w.writeheader()
+    csv.writer(buf, lineterminator="\n").writerow(csv_header(extra_columns))
     for c in doc["cadres"]:
         base = {
             "cadre_id": c["cadre_id"], "full_name": c["full_name"], "level": c["level"], "unit": c["unit"],

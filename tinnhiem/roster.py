@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from dsl import ir
 from dsl.diagnostics import did_you_mean
 from dsl.evaluator import Cadre
+from dsl.values import boolean, whole_number, why_not_whole
 from tinnhiem.csvio import InputError, open_csv
 
 IDENTITY = ("cadre_id", "full_name", "level", "unit", "titles")
-TRUE = {"true", "yes", "1", "có"}
-FALSE = {"false", "no", "0", "không"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,7 @@ class Roster:
     entries: list[RosterEntry]
     rejected: list[Rejected]
     rows_read: int
+    rows_skipped: int = 0  # lines with no data (blank, or empty cells only)
 
     def by_id(self) -> dict[str, RosterEntry]:
         return {e.cadre.cadre_id: e for e in self.entries}
@@ -53,11 +53,6 @@ class Roster:
 
 def required_columns(policy: ir.Policy) -> tuple[str, ...]:
     return IDENTITY + tuple(f.name for f in policy.facts)
-
-
-def whole_number(raw: str) -> int | None:
-    """``raw`` as a non-negative whole number written in ASCII digits, else None (no ``+5``, ``1_0``, ``１０``)."""
-    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def read_roster(path: str, policy: ir.Policy) -> Roster:
@@ -90,7 +85,6 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
         if cid in seen:
             rejected.append(Rejected(path, line, f"cadre_id '{cid}' already appears on line {seen[cid]}; the first row stands", cid))
             continue
-        seen[cid] = line
         raw_level = fields[i_level].strip()
         level = levels.get(raw_level)
         if level is None:
@@ -113,9 +107,10 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
             rejected.append(Rejected(path, line, checked, cid))
             continue
         facts, warnings = checked
+        seen[cid] = line  # only an accepted row stands against a later one with its id
         cadre = Cadre(cid, level, held, facts, fields[i_name].strip(), fields[i_unit].strip())
         entries.append(RosterEntry(line, cadre, titles_text, {h: fields[i] for h, i in extra_idx}, warnings))
-    return Roster(path, f.sha256, header, extra, entries, rejected, rows)
+    return Roster(path, f.sha256, header, extra, entries, rejected, rows, f.skipped)
 
 
 def _titles(raw: str, policy: ir.Policy) -> tuple[str, frozenset[str], str] | str:
@@ -137,17 +132,12 @@ def _facts(raws: tuple[str, ...], policy: ir.Policy, has_titles: bool) -> tuple[
         raw = cell.strip()
         match fd.type:
             case "bool":
-                low = raw.lower()
-                if not low:
-                    facts[fd.name] = False
-                    if has_titles:
-                        warnings.append(f"{fd.name} is empty: read as false ({fd.label})")
-                elif low in TRUE:
-                    facts[fd.name] = True
-                elif low in FALSE:
-                    facts[fd.name] = False
-                else:
-                    return f"{fd.name} must be true or false (also yes/no, 1/0), not '{raw}'"
+                value = boolean(raw) if raw else False
+                if not raw and has_titles:
+                    warnings.append(f"{fd.name} is empty: read as false ({fd.label})")
+                if value is None:
+                    return f"{fd.name} must be true or false (also yes/no, có/không, 1/0), not '{_short(raw)}'"
+                facts[fd.name] = value
             case "year" | "int":
                 if not raw:
                     if has_titles:
@@ -155,13 +145,17 @@ def _facts(raws: tuple[str, ...], policy: ir.Policy, has_titles: bool) -> tuple[
                     continue
                 number = whole_number(raw)
                 if number is None:
-                    return f"{fd.name} must be a whole number, not '{raw}'"
+                    return why_not_whole(raw, fd.name)
                 if fd.type == "year" and not (1900 <= number <= 2100):
                     return f"{fd.name} must be a year between 1900 and 2100, not {number}"
                 facts[fd.name] = number
             case _:
                 raise AssertionError(fd.type)
     return facts, tuple(warnings)
+
+
+def _short(raw: str) -> str:
+    return raw if len(raw) <= 40 else raw[:37] + "…"
 
 
 __all__ = ["InputError", "Rejected", "Roster", "RosterEntry", "read_roster", "required_columns", "whole_number"]

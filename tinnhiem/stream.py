@@ -19,7 +19,6 @@ costs a band look-up per venue and the formatting of its own numbers. The memos 
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from typing import Any, TextIO
@@ -343,14 +342,6 @@ class DocumentSink(Sink):
 
     def close(self, closing: dict[str, Any]) -> None:
         pass
-
-
-def open_output(path: str | None) -> tuple[TextIO, Callable[[], None]]:
-    """The output stream (a file, or stdout) and how to finish it."""
-    if path is None:
-        return sys.stdout, sys.stdout.flush
-    fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by the returned function
-    return fh, fh.close
 
 
 def feed(sink: Sink, entries: Iterable[RosterEntry], plans: Iterable[Plan],

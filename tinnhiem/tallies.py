@@ -20,6 +20,7 @@ from typing import Any
 from dsl import ir
 from dsl.diagnostics import did_you_mean
 from dsl.evaluator import Plan, Tally
+from dsl.values import MAX_DIGITS, whole_number, why_not_whole
 from tinnhiem.csvio import CsvFile, open_csv
 from tinnhiem.roster import Rejected
 
@@ -54,15 +55,12 @@ def read_tallies(path: str, policy: ir.Policy, plans: Mapping[str, Plan], roster
 
 
 def _count(raw: str, name: str) -> int | str:
-    """A non-negative count, or the reason it is not one (``raw`` is the field as read)."""
-    try:
-        n = int(raw)
-    except ValueError:
-        raw = raw.strip()
-        return f"{name} must be a whole number, not '{raw}'" if raw else f"{name} is empty"
-    return n if n >= 0 else f"{name} must not be negative ({n})"
+    """A count (:func:`dsl.values.whole_number`), or the reason it is not one (``raw`` is the field as read)."""
+    n = whole_number(raw)
+    return why_not_whole(raw, name) if n is None else n
 
 
+_FAST_DIGITS = MAX_DIGITS  # five fields of ASCII digits this long in all are each short enough
 _BAD: Any = object()  # an optional count that is not a non-negative whole number
 
 
@@ -85,13 +83,10 @@ def _optional(fields: list[str], i: int | None) -> Any:
     if i is None:
         return None
     raw = fields[i]
-    if not raw:
+    if not raw or not raw.strip():
         return None
-    try:
-        n = int(raw)
-    except ValueError:
-        return None if not raw.strip() else _BAD
-    return n if n >= 0 else _BAD
+    n = whole_number(raw)
+    return _BAD if n is None else n
 
 
 def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rejected: Mapping[str, int],
@@ -118,12 +113,17 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
             hint = did_you_mean(venue, venues)
             yield Rejected(path, line, f"unknown venue '{venue}'" + (f" — {hint}" if hint else f" (one of: {', '.join(venues)})"), cid)
             continue
-        try:  # the usual row: five whole numbers, none negative
-            issued, collected, high, conf, low = (int(fields[i_issued]), int(fields[i_collected]), int(fields[i_high]),
-                                                  int(fields[i_conf]), int(fields[i_low]))
-            problem = None if issued | collected | high | conf | low >= 0 else ""
-        except ValueError:
-            problem = ""
+        five = (fields[i_issued], fields[i_collected], fields[i_high], fields[i_conf], fields[i_low])
+        digits = "".join(five)
+        if digits.isdigit() and digits.isascii() and all(five) and len(digits) <= _FAST_DIGITS:
+            # the usual row: five whole numbers in ASCII digits (the rule of dsl.values, at C speed)
+            issued, collected, high, conf, low = (int(x) for x in five)
+            problem = None
+        else:
+            numbers = [whole_number(x) for x in five]
+            problem = "" if None in numbers else None
+            if problem is None:
+                issued, collected, high, conf, low = numbers  # type: ignore[assignment]
         if problem is None:
             convened = _optional(fields, i_convened)
             present = _optional(fields, i_present)

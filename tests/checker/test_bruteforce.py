@@ -24,7 +24,7 @@ from checker.solve import check_policy
 from dsl import ir
 from dsl.evaluator import Cadre, Evaluator, Tally, compile_share
 from dsl.loader import load_policy
-from tests.checker.support import BAD, GOOD
+from tests.checker.support import BAD, GOOD, HERE
 
 MAX_COUNT = 12
 KH134_TITLES = frozenset({"bi_thu", "uv_btv", "ct_hdnd", "uv_ubnd", "truong_ban_dang", "truong_so"})
@@ -171,7 +171,7 @@ CASES = [pytest.param(p, None, id=f"{p.parent.name}/{p.stem}") for p in FIXTURES
 
 @pytest.mark.parametrize(("path", "titles"), CASES)
 def test_checker_agrees_with_enumeration(path: Path, titles: frozenset[str] | None):
-    policy = load_policy(path)
+    policy = load_policy(path, HERE if Path(path).resolve().is_relative_to(HERE) else None)
     expected = brute_force(policy, titles)
     report = check_policy(policy, timeout_ms=20000, year=policy.vote_year or 2023, domain=_domain(policy, titles))
     got = {}
@@ -190,7 +190,7 @@ def test_the_enumeration_is_not_vacuous():
     """The cross-check compares something: on the fixtures, both verdicts occur for every built-in."""
     seen: dict[str, set[bool]] = {}
     for path in FIXTURES:
-        for k, v in brute_force(load_policy(path), None).items():
+        for k, v in brute_force(load_policy(path, HERE if Path(path).resolve().is_relative_to(HERE) else None), None).items():
             seen.setdefault(k, set()).add(v)
     for pid in ir.BUILTIN_PROPERTIES:
         assert seen.get(f"builtin.{pid}") == {False, True}, pid

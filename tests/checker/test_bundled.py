@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 import policy as bundled
-from checker.command import check_main
+from tinnhiem.check_command import check_main
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from checker.report import to_data
 from checker.solve import check_policy
 from dsl import ir
 from dsl.loader import load_policy
-from tests.checker.support import BAD, GOLDEN, GOOD, compare_golden, golden_json, violation_shown
+from tests.checker.support import BAD, GOLDEN, GOOD, HERE, compare_golden, golden_json, violation_shown
 
 BUILTINS = list(ir.BUILTIN_PROPERTIES)
 GOOD_FILES = sorted(p.stem for p in GOOD.glob("*.policy"))
@@ -28,7 +28,7 @@ def test_every_builtin_has_a_good_and_a_bad_fixture():
 
 def _report(path, monkeypatch):
     monkeypatch.chdir(path.parent.parent.parent.parent)  # the repository root: paths in reports are relative to it
-    policy = load_policy(path)
+    policy = load_policy(path, HERE)
     return policy, check_policy(policy, timeout_ms=20000)
 
 

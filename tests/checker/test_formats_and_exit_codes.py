@@ -12,15 +12,17 @@ import pytest
 
 import checker
 import checker.solve as solve_mod
-from checker.command import check_main
 from checker.replay import Replay
-from tests.checker.support import BAD, GOOD, ROOT
+from tests.checker.support import BAD, GOOD, HERE, ROOT
+from tinnhiem.check_command import check_main
 
 SCHEMA = json.loads((Path(checker.__file__).parent / "sarif-2.1.0-subset.json").read_text(encoding="utf-8"))
 ALL_BAD = [str(p) for p in sorted(BAD.glob("*.policy"))]
 
 
 def _run(capsys, paths, fmt, **kw):
+    if all(Path(p).resolve().is_relative_to(HERE) for p in paths):
+        kw.setdefault("root", str(HERE))  # the fixtures of good/ and bad/ import ../lib/
     code = check_main(paths, fmt, **kw)
     out = capsys.readouterr()
     return code, out.out, out.err
@@ -144,7 +146,7 @@ def test_never_a_traceback(capsys, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("checker.command.check_policy", boom)
+    monkeypatch.setattr("tinnhiem.check_command.check_policy", boom)
     code, out, err = _run(capsys, [str(GOOD / "max_venues.policy")], "text")
     assert code == 3
     assert "internal error" in err and "Traceback" not in err

@@ -80,7 +80,7 @@ def _reference(roster_path: str, tallies_path: str | None) -> tuple[dict[str, An
             tally_rejected.append(item)
     cadres = [report.evaluate_entry(pol, e, ev.decide(e.cadre, tallies.get(e.cadre.cadre_id, {}), plans[e.cadre.cadre_id]))
               for e in roster.entries]
-    counts = (read, read - len(tally_rejected), len(tally_rejected))
+    counts = (read, read - len(tally_rejected), len(tally_rejected), stream.file.skipped)
     doc = report.document(pol, roster, stream.sha256, ev.year, cadres, roster.rejected + tally_rejected, counts)
     return doc, roster.extra_columns
 
@@ -160,6 +160,7 @@ def test_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
     roster, tallies = _inputs(tmp_path)[0]
     _, plain = _run(capsys, tmp_path, "evaluate", "--roster", roster, "--tallies", tallies, "--format", "csv")
     monkeypatch.setattr(cli, "PROGRESS_THRESHOLD", 10)
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 10)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     started = []
     import rich.progress
@@ -169,7 +170,9 @@ def test_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
     code, with_bar = _run(capsys, tmp_path, "evaluate", "--roster", roster, "--tallies", tallies, "--format", "csv")
     assert code == 0 and with_bar == plain
     assert len(started) == 2  # reading the tallies, then writing the cadres
-    assert started[0].tasks[0].total == 1206 and started[0].tasks[0].description == "reading tallies"
+    # the tallies are sized by fstat (bytes), never by reading the file a second time
+    assert started[0].tasks[0].total == Path(tmp_path / tallies).stat().st_size
+    assert started[0].tasks[0].description == "reading tallies"
 
 
 # ---- streamed reading: problems deep inside a large file -------------------------------------------
@@ -217,12 +220,15 @@ def test_an_empty_file_is_still_empty(tmp_path, content):
         open_csv(str(p), ["cadre_id"], "roster")
 
 
-def test_blank_lines_before_the_header_count(tmp_path):
+def test_blank_lines_before_the_header_are_skipped_and_counted(tmp_path):
+    """Blank lines and rows of empty cells before the header (and among the rows) are skipped, counted,
+    and the rows keep the line numbers of the file."""
     p = tmp_path / "t.csv"
-    p.write_text("\n\ncadre_id,x\nA,1\n", encoding="utf-8")
-    with pytest.raises(InputError) as err:
-        open_csv(str(p), ["cadre_id"], "roster")  # the header is the first line, blank: missing column
-    assert "missing column" in err.value.message
+    p.write_text("\n,,\ncadre_id,x\nA,1\n,\n\nB,2\n", encoding="utf-8")
+    f = open_csv(str(p), ["cadre_id"], "roster")
+    assert f.header == ["cadre_id", "x"]
+    assert list(f.records) == [(4, ["A", "1"]), (7, ["B", "2"])]
+    assert f.skipped == 4
 
 
 def test_hints_for_unknown_cadres_are_bounded(tmp_path, capsys):

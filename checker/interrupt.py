@@ -1,0 +1,67 @@
+"""Ctrl-C while Z3 solves: stop the solver at once and let the command exit 130.
+
+Takes nothing; :func:`install` (called by the commands that solve, from the main thread) and
+:func:`checked` (every ``check`` of the checker, ``diff`` and ``mutate`` goes through it); produces
+a ``KeyboardInterrupt`` in the main thread within moments of Ctrl-C, whatever the solver is doing.
+
+Why: Z3 installs its own SIGINT handler while it solves and answers ``unknown`` with the reason
+``canceled`` — the same reason as a timeout — so an interrupted ``check`` used to end as "unknown,
+exit 3". Here Z3's handler is switched off (``ctrl_c=false``); Python's own handler stays, and
+Python writes the signal to a wake-up pipe even while the main thread is inside Z3; a watcher thread
+reads it and interrupts every context that has solved (``Z3_interrupt`` is made for that). The
+check returns, and the interpreter raises ``KeyboardInterrupt`` on its next instruction.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import weakref
+
+import z3
+
+_contexts: weakref.WeakSet[z3.Context] = weakref.WeakSet()
+_interrupted = threading.Event()
+_installed = False
+
+
+def install() -> None:
+    """Route Ctrl-C to the solver (once per process; only from the main thread)."""
+    global _installed
+    if _installed or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return  # SIGINT ignored or handled by the embedding program: leave it alone
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    try:
+        signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    except ValueError:
+        os.close(read)
+        os.close(write)
+        return
+    z3.set_param("ctrl_c", False)
+    threading.Thread(target=_watch, args=(read,), name="tinnhiem-ctrl-c", daemon=True).start()
+    _installed = True
+
+
+def _watch(fd: int) -> None:
+    while True:
+        data = os.read(fd, 64)
+        if not data:
+            return
+        if signal.SIGINT in data:
+            _interrupted.set()
+            for ctx in list(_contexts):
+                ctx.interrupt()
+
+
+def checked(solver: z3.Solver, answer_of: object) -> z3.CheckSatResult:
+    """The answer of ``answer_of()`` (a call that checks ``solver``), or ``KeyboardInterrupt`` when
+    Ctrl-C stopped it — never an ``unknown`` that is really an interruption."""
+    _contexts.add(solver.ctx)
+    answer = answer_of()  # type: ignore[operator]
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
+    return answer
