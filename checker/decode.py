@@ -3,8 +3,8 @@
 Takes a Z3 model and the symbolic inputs of an obligation (:class:`checker.encode.RosterVars`,
 :class:`checker.encode.TallyVars`); produces :class:`RosterRow` and :class:`TallyRow` values named
 in the policy's own codes (level, titles, facts, venues) and their CSV text, with the brief's
-columns — roster ``cadre_id,full_name,level,unit,titles,retirement_notice,appointed_year`` (any
-other fact of the policy as an extra column) and tallies
+columns — roster ``cadre_id,full_name,level,unit,titles`` and one column per fact of the policy
+(:meth:`dsl.ir.Policy.roster_columns`), and tallies
 ``cadre_id,venue,issued,collected,high,confidence,low[,convened,present]`` — ready to paste into a
 test. The rows convert to the evaluator's :class:`dsl.evaluator.Cadre` and
 :class:`dsl.evaluator.Tally` for the replay.
@@ -22,7 +22,6 @@ from checker.encode import RosterVars, TallyVars, all_facts
 from dsl import ir
 from dsl.evaluator import Cadre, Tally
 
-ROSTER_COLUMNS = ("cadre_id", "full_name", "level", "unit", "titles", "retirement_notice", "appointed_year")
 TALLY_COLUMNS = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low")
 QUORUM_COLUMNS = ("convened", "present")
 
@@ -110,13 +109,15 @@ def tally_row(model: z3.ModelRef, t: TallyVars, cadre_id: str, venue: str | None
 
 
 def roster_csv(rows: tuple[RosterRow, ...] | list[RosterRow]) -> str:
-    """The rows as a roster CSV (the brief's columns, then any other fact of the policy)."""
-    extra: list[str] = []
+    """The rows as a roster CSV: the identity columns of the brief, then the facts the rows carry (those
+    of the policy, in its order; a fact only an import declares comes after, and the policy's reader
+    keeps it as an extra column) — so the CSV is read by ``tinnhiem plan`` as it stands."""
+    facts: list[str] = []
     for row in rows:
         for k, _ in row.facts:
-            if k not in ROSTER_COLUMNS and k not in extra:
-                extra.append(k)
-    return _csv(ROSTER_COLUMNS + tuple(extra), [row.cells() for row in rows])
+            if k not in facts:
+                facts.append(k)
+    return _csv(ir.ROSTER_IDENTITY + tuple(facts), [row.cells() for row in rows])
 
 
 def tallies_csv(rows: tuple[TallyRow, ...] | list[TallyRow]) -> str:

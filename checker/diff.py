@@ -60,6 +60,7 @@ from checker.encode import Domain, Encoder, PlanTerms, RosterVars, TallyVars, al
 from checker.interrupt import checked
 from dsl import ir
 from dsl.evaluator import Decision, Evaluator, Step
+from dsl.values import FACT_YEARS
 
 Side = Literal["old", "new"]
 SIDES: tuple[Side, Side] = ("old", "new")
@@ -765,8 +766,8 @@ def _admits_roster(pol: ir.Policy, row: RosterRow) -> str | None:
             case "year" | "int":
                 if isinstance(v, bool):
                     return f"{f.name} must be a whole number, not '{str(v).lower()}'"
-                if f.type == "year" and v is not None and not 1900 <= v <= 2100:
-                    return f"{f.name} must be a year between 1900 and 2100, not {v}"
+                if f.type == "year" and v is not None and not FACT_YEARS[0] <= v <= FACT_YEARS[1]:
+                    return f"{f.name} must be a year between {FACT_YEARS[0]} and {FACT_YEARS[1]}, not {v}"
             case _:
                 raise AssertionError(f.type)
     return None

@@ -34,6 +34,7 @@ import z3
 
 from dsl import ir
 from dsl.spans import Span
+from dsl.values import FACT_YEARS, MAX_WHOLE, VOTE_YEARS
 
 #: Days are counted from this date in the schedule encoding (a day number is ``date - EPOCH``).
 EPOCH = _dt.date(2000, 1, 1)
@@ -74,18 +75,24 @@ class Definition:
 
 @dataclass(frozen=True)
 class Domain:
-    """Bounds on the symbolic inputs. The default is every input the schemas admit.
+    """Bounds on the symbolic inputs. The default is **exactly** every input the readers accept
+    (:mod:`dsl.values`): an ``int`` fact or a count is a whole number of at most 18 digits, a ``year``
+    fact lies in 1900…2100, a vote year in 1945…2100 — so a property proved holds for every row a
+    command can read, and a counterexample is a row a command can read.
 
     ``titles``: the titles a cadre may hold (others are false); ``max_count``: an upper bound on
     every count of a tally; years of ``year`` facts lie in ``years``; ``int`` facts in ``ints``.
-    Bounded domains serve the brute-force cross-check of the test suite.
+    ``any_year``: the vote year is symbolic (in ``vote_years``) even when the policy states one —
+    ``check`` proves for every year ``plan``/``evaluate --year`` accept. Bounded domains serve the
+    brute-force cross-check of the test suite.
     """
 
     titles: frozenset[str] | None = None
     max_count: int | None = None
-    years: tuple[int, int] = (1900, 2100)
-    ints: tuple[int, int] = (0, 1_000_000)
-    vote_years: tuple[int, int] = (1945, 2100)
+    years: tuple[int, int] = FACT_YEARS
+    ints: tuple[int, int] = (0, MAX_WHOLE)
+    vote_years: tuple[int, int] = VOTE_YEARS
+    any_year: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,15 +200,8 @@ def rule_ref(kind: str, decl: object, name: str | None = None) -> RuleRef:
 
 
 def all_facts(policy: ir.Policy) -> tuple[ir.FactDecl, ...]:
-    """The facts of the policy and of its imports (an imported exemption may name its own)."""
-    seen: dict[str, ir.FactDecl] = {}
-    stack = [policy]
-    while stack:
-        p = stack.pop(0)
-        for f in p.facts:
-            seen.setdefault(f.name, f)
-        stack.extend(sub for _, sub in p.imports)
-    return tuple(seen.values())
+    """The facts of the policy and of its imports (:meth:`dsl.ir.Policy.all_facts`)."""
+    return policy.all_facts()
 
 
 class Encoder:
@@ -220,7 +220,7 @@ class Encoder:
         self.policy = policy
         self.ctx = ctx if ctx is not None else z3.main_ctx()
         self.domain = domain
-        self.year_value = year if year is not None else policy.vote_year
+        self.year_value = year if year is not None else (None if domain.any_year else policy.vote_year)
         self.constraints: list[z3.BoolRef] = []
         self._defs: dict[str, tuple[RuleRef, list[z3.BoolRef]]] = {}
         self.names: dict[str, str] = {}
@@ -298,7 +298,7 @@ class Encoder:
         t = TallyVars(prefix, self._bool(f"{prefix}|given", f"tally {prefix} is given"), **ints,
                       quorum_given=self._bool(f"{prefix}|quorum_given", f"tally {prefix}: convened/present given"))
         c = self.constraints
-        c.extend(v >= 0 for v in ints.values())
+        c.extend(z3.And(v >= 0, v <= MAX_WHOLE) for v in ints.values())  # the reader's whole numbers
         c.append(t.high + t.confidence + t.low <= t.collected)
         c.append(t.collected <= t.issued)
         c.append(t.present <= t.convened)

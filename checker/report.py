@@ -33,11 +33,13 @@ from rich.table import Table
 from rich.text import Text
 
 from checker import properties as P
-from checker.decode import QUORUM_COLUMNS, ROSTER_COLUMNS, TALLY_COLUMNS
+from checker.decode import QUORUM_COLUMNS, TALLY_COLUMNS
 from checker.encode import RuleRef
 from checker.replay import BandDecision, CadreDecision
 from checker.solve import SYMBOLS, Counterexample, ObligationResult, PolicyReport, PropertyResult
 from dsl import ir
+from dsl.ir import ROSTER_IDENTITY
+from dsl.values import VOTE_YEARS
 
 FORMATS = ("text", "json", "junit", "sarif")
 TOOL = "tinnhiem"
@@ -74,9 +76,9 @@ def _band(b: BandDecision) -> dict:
     return {"band_set": b.band_set, "share": b.share, "matched": list(b.matched), "band": b.band, "severity": b.severity}
 
 
-def _counterexample(cx: Counterexample) -> dict:
+def _counterexample(cx: Counterexample, policy_path: str) -> dict:
     return {
-        "year": cx.year, "note": cx.note or None,
+        "year": cx.year, "note": cx.note or None, "command": list(cx.command(policy_path)),
         "roster_csv": cx.roster_csv, "tallies_csv": cx.tallies_csv,
         "roster": [r.cells() for r in cx.roster], "tallies": [t.cells() | {"band_set": t.band_set} for t in cx.tallies],
         "replay": {"exhibits": cx.replay.exhibits, "shows": cx.replay.shows,
@@ -84,20 +86,21 @@ def _counterexample(cx: Counterexample) -> dict:
     }
 
 
-def _finding(r: ObligationResult) -> dict:
+def _finding(r: ObligationResult, policy_path: str) -> dict:
     return {"subject": r.obligation.subject, "outcome": r.outcome, "message": r.message,
             "rules": [_rule(x) for x in r.obligation.rules], "core": [_rule(x) for x in r.core],
             "involved": [_rule(x) for x in r.involved],
-            "counterexample": _counterexample(r.counterexample) if r.counterexample else None}
+            "counterexample": _counterexample(r.counterexample, policy_path) if r.counterexample else None}
 
 
-def _property(p: PropertyResult) -> dict:
+def _property(p: PropertyResult, policy_path: str) -> dict:
     ack = p.acknowledgement
     return {
         "id": p.id, "kind": p.check.kind, "title": p.check.title, "meaning": p.check.meaning, "status": p.status,
         "message": p.message, "obligations": len(p.results),
         "proved_from": [_rule(r) for r in p.core] if p.status in ("proved", "stale") else [],
-        "findings": [_finding(r) for r in p.findings] + [_finding(r) for r in p.results if r.outcome == "unknown"],
+        "findings": [_finding(r, policy_path) for r in p.findings]
+        + [_finding(r, policy_path) for r in p.results if r.outcome == "unknown"],
         "acknowledgement": None if ack is None else {"reason": ack.reason, "cite": _cite(ack.cite), "file": ack.span.file,
                                                      "line": ack.span.line},
         "schedule": [{"phase": n, "start": a, "end": b} for res in p.results for n, a, b in res.schedule],
@@ -120,9 +123,9 @@ def to_data(reports: Sequence[PolicyReport], exit_code: int) -> dict:
         "summary": {"policies": len(reports)} | _counts(reports),
         "policies": [{
             "policy": {"id": rep.policy.id, "name": rep.policy.name, "path": rep.policy.path, "sha256": rep.policy.sha256,
-                       "vote_year": rep.policy.vote_year},
+                       "vote_year": rep.policy.vote_year, "vote_years_proved": list(VOTE_YEARS)},
             "exit_code": rep.exit_code,
-            "properties": [_property(p) for p in rep.properties],
+            "properties": [_property(p, rep.policy.path) for p in rep.properties],
         } for rep in reports],
         "stats": {
             "seconds": round(sum(r.seconds for r in reports), 4),
@@ -265,7 +268,7 @@ def to_sarif(reports: Sequence[PolicyReport], exit_code: int) -> str:
                 "locations": [_location(where, where.label)],
                 "properties": {"policy": rep.policy.id, "status": p.status,
                                "provedFrom": [x.label for x in p.core] if p.status == "proved" else [],
-                               "counterexamples": [_counterexample(r.counterexample) for r in p.findings if r.counterexample]},
+                               "counterexamples": [_counterexample(r.counterexample, rep.policy.path) for r in p.findings if r.counterexample]},
             }
             if related:
                 res["relatedLocations"] = related
@@ -300,8 +303,7 @@ def _cx_tables(cx: Counterexample) -> list:
     if cx.roster:
         out.append(Text("roster.csv", style="bold"))
         t = Table(box=box.SIMPLE_HEAVY)
-        extra = [k for k, _ in cx.roster[0].facts if k not in ROSTER_COLUMNS]
-        cols = list(ROSTER_COLUMNS) + extra
+        cols = list(ROSTER_IDENTITY) + [k for k, _ in cx.roster[0].facts]
         for c in cols:
             t.add_column(c)
         for row in cx.roster:
@@ -336,6 +338,8 @@ def _cx_tables(cx: Counterexample) -> list:
 def render_text(console: Console, reports: Sequence[PolicyReport], exit_code: int, seconds: float | None = None) -> None:
     for rep in reports:
         console.print(Text.assemble(("policy ", "bold"), (rep.policy.id, "bold cyan"), f" — {rep.policy.name} ({rep.policy.path})"))
+        console.print(Text(f"  for every vote year {VOTE_YEARS[0]}–{VOTE_YEARS[1]} and every roster row and tally the readers accept",
+                           style="dim"))
         for p in rep.properties:
             line = Text.assemble("  ", (SYMBOLS[p.status], _STYLE[p.status]), " ", (p.id, "bold"), f"  {p.check.title}")
             console.print(line)
@@ -361,6 +365,9 @@ def render_text(console: Console, reports: Sequence[PolicyReport], exit_code: in
                             console.print(Text(f"      counterexample ({r.obligation.subject}), replayed through the evaluator:"))
                             for item in _cx_tables(r.counterexample):
                                 console.print(Padding(item, (0, 0, 0, 6), expand=False))
+                            command = r.counterexample.command(rep.policy.path)
+                            if command:
+                                console.print(Text("      replay: " + " ".join(command), style="dim"))
                             if r.counterexample.note:
                                 console.print(Text(f"      note: {r.counterexample.note}", style="dim"))
                         elif r.outcome == "violated":

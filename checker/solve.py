@@ -63,6 +63,16 @@ class Counterexample:
     def roster_csv(self) -> str:
         return roster_csv(self.roster) if self.roster else ""
 
+    def command(self, policy_path: str) -> tuple[str, ...]:
+        """The command line that replays this counterexample through the CLI, with its rows saved as
+        ``roster.csv`` (and ``tallies.csv``); empty when there is no roster row to plan."""
+        if not self.roster:
+            return ()
+        tallies = [t for t in self.tallies if t.venue]
+        cmd = ("tinnhiem", "evaluate" if tallies else "plan", "--policy", policy_path, "--roster", "roster.csv")
+        cmd += ("--tallies", "tallies.csv") if tallies else ()
+        return cmd + (("--year", str(self.year)) if self.year is not None else ())
+
     @property
     def tallies_csv(self) -> str:
         return tallies_csv(self.tallies) if self.tallies else ""
@@ -262,6 +272,8 @@ def _roster_prefs(r: RosterVars, model: z3.ModelRef, policy: ir.Policy) -> list[
         else:
             prefs.append(z3.Not(v))  # type: ignore[arg-type]
     prefs.append(r.level == 0)
+    if policy.vote_year is not None and not z3.is_int_value(r.year):
+        prefs.insert(0, r.year == policy.vote_year)  # proved for every year: show the header's when it will do
     return prefs
 
 
@@ -311,7 +323,9 @@ class Checker:
         self.policy = policy
         self.timeout_ms = timeout_ms
         self.year = year
-        self.domain = domain
+        # by default every vote year --year accepts, whatever the policy's header says (a property
+        # proved for 2023 must hold for a run with --year 2024)
+        self.domain = domain if domain is not None else Domain(any_year=True)
         self._shared: dict[P.Encoding, _Solver] = {}  # the untracked solver of each encoding, for witnesses
         self._evaluators: dict[int | None, Evaluator] = {}  # by vote year: compiling the policy is O(its size)
 
@@ -449,7 +463,7 @@ class Checker:
             for use in ob.tallies:
                 prefs += _tally_prefs(use.vars)
             model = sess.prefer(model, prefs)
-        year = self.year if self.year is not None else self.policy.vote_year
+        year = self.year if self.year is not None else (None if self.domain.any_year else self.policy.vote_year)
         note = ""
         n_cadres = 1 + max((u.cadre for u in ob.tallies), default=0)
         roster: tuple[RosterRow, ...] = ()

@@ -171,7 +171,7 @@ def _any(fs: tuple[Callable, ...], arity: int = 1) -> Callable:
 
 
 def _cmp_optional(cmp: Callable[[int, int], bool], a: int | None, b: int | None) -> bool:
-    # A missing integer fact (e.g. no appointment year) satisfies no comparison.
+    # A missing integer fact (e.g. no appointment year) makes every comparison false (and its ``not`` true).
     if a is None or b is None:
         return False
     return cmp(a, b)

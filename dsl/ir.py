@@ -41,6 +41,8 @@ Op = Literal["=", "!=", "<", "<=", ">", ">="]
 STATUSES = ("voted", "exempt", "out_of_scope")
 SPECIAL_OUTCOMES = ("missing_tally", "invalid_session")
 TALLY_FIELDS = ("issued", "collected", "high", "confidence", "low", "convened", "present")
+#: The columns every roster has (brief §3); each fact of the policy adds one (:meth:`Policy.roster_columns`).
+ROSTER_IDENTITY = ("cadre_id", "full_name", "level", "unit", "titles")
 DENOMINATORS = ("collected", "issued", "convened", "present")
 
 
@@ -392,6 +394,23 @@ class Policy:
                 return next(b for b in self.band_sets if b.name == app.band_set)
         return None
 
+    def all_facts(self) -> tuple[FactDecl, ...]:
+        """The facts of the policy and of its imports, its own first (an imported exemption may name a
+        fact of its own text: the evaluator reads it, so the roster must carry it)."""
+        seen: dict[str, FactDecl] = {}
+        stack: list[Policy] = [self]
+        while stack:
+            p = stack.pop(0)
+            for f in p.facts:
+                seen.setdefault(f.name, f)
+            stack.extend(sub for _, sub in p.imports)
+        return tuple(seen.values())
+
+    def roster_columns(self) -> tuple[str, ...]:
+        """The columns the roster reader requires for this policy: the identity, then one per fact it or
+        an import declares — every fact a decision may read."""
+        return ROSTER_IDENTITY + tuple(f.name for f in self.all_facts())
+
     def title_codes(self) -> tuple[str, ...]:
         return tuple(t.code for t in self.titles)
 
@@ -426,8 +445,6 @@ class Policy:
         missing = []
         if self.share is None:
             missing.append("share (denominator)")
-        if self.combine is None and (self.max_venues is None or self.max_venues.count > 1):
-            missing.append("two_venues (how the results at two venues combine)")
         for v in self.venues:
             if self.band_set_at(v.code) is None:
                 missing.append(f"bands applied at venue '{v.code}'")

@@ -27,6 +27,7 @@ from dsl import ir
 from dsl import syntax as s
 from dsl.diagnostics import Collector, did_you_mean
 from dsl.spans import Span
+from dsl.values import VOTE_YEARS
 
 Context = Literal["roster", "venue", "band", "property"]
 _CTX_ORDER = {"roster": 0, "venue": 1, "property": 2}
@@ -186,8 +187,9 @@ class _Lowerer:
             self.err("E304", "the header's date must be written YYYY-MM-DD", hf["date"].span)
             date = None
         vote_year = hf["vote_year"].value if "vote_year" in hf else self._inherit("vote_year", None)
-        if "vote_year" in hf and not (isinstance(vote_year, int) and 1945 <= vote_year <= 2100):
-            self.err("E304", f"vote_year must be a year between 1945 and 2100, not {vote_year!r}", hf["vote_year"].span)
+        if "vote_year" in hf and not (isinstance(vote_year, int) and VOTE_YEARS[0] <= vote_year <= VOTE_YEARS[1]):
+            self.err("E304", f"vote_year must be a year between {VOTE_YEARS[0]} and {VOTE_YEARS[1]}, not {vote_year!r}",
+                     hf["vote_year"].span)
             vote_year = None
 
         def text_field(key: str) -> str:

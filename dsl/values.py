@@ -8,7 +8,9 @@ its rule here:
 - a **whole number** is written in ASCII digits ``0``–``9`` only, at most :data:`MAX_DIGITS` of
   them, with surrounding spaces ignored: no sign, no ``_``, no full-width or other digits, no
   exponent. So every number a reader accepts lies in ``0 … MAX_WHOLE``.
-- a **boolean** is ``true``/``false``, ``yes``/``no``, ``1``/``0``, ``có``/``không``, in any case.
+- a **boolean** is ``true``/``false``, ``yes``/``no``, ``1``/``0``, ``có``/``không``, in any case,
+  and ``x`` (a ticked box) for true; an empty cell is false (the reader's rule).
+- a **year** of a roster fact lies in :data:`FACT_YEARS`; a vote year in :data:`VOTE_YEARS`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ MAX_DIGITS = 18
 #: The largest whole number an input can hold.
 MAX_WHOLE = 10**MAX_DIGITS - 1
 
-TRUE = frozenset({"true", "yes", "1", "có"})
+#: The years a ``year`` fact of a roster may hold, and the vote years a command accepts (``--year``).
+FACT_YEARS = (1900, 2100)
+VOTE_YEARS = (1945, 2100)
+
+TRUE = frozenset({"true", "yes", "1", "có", "x"})
 FALSE = frozenset({"false", "no", "0", "không"})
 
 

@@ -27,7 +27,7 @@ from dsl.diagnostics import PolicyError, did_you_mean
 from dsl.evaluator import Plan, Tally, compile_policy
 from dsl.ir import Policy
 from dsl.loader import load_policy, policy_files, read_policy_bytes
-from dsl.values import whole_number
+from dsl.values import VOTE_YEARS, whole_number
 from tinnhiem import report
 from tinnhiem.csvio import InputError
 from tinnhiem.files import FileError, os_error, output, refuse_clobber, write_output
@@ -217,8 +217,8 @@ def _load(args: argparse.Namespace) -> tuple[Policy, int]:
         year = whole_number(args.year)  # type: ignore[assignment]
         if year is None:
             raise UsageError(f"--year must be a year such as 2023, not '{args.year}'")
-        if not 1945 <= year <= 2100:
-            raise UsageError(f"--year must be between 1945 and 2100, not {year}")
+        if not VOTE_YEARS[0] <= year <= VOTE_YEARS[1]:
+            raise UsageError(f"--year must be between {VOTE_YEARS[0]} and {VOTE_YEARS[1]}, not {year}")
     elif pol.vote_year is None:
         raise UsageError(f"policy '{pol.id}' has no vote_year; give --year")
     else:
@@ -229,9 +229,9 @@ def _load(args: argparse.Namespace) -> tuple[Policy, int]:
 def _console(fh: Any, to_file: bool) -> Console:
     """The console a table is drawn on: 200 columns, no colour in a file; the terminal's width on one."""
     if to_file:
-        return Console(file=fh, width=200, color_system=None, soft_wrap=False)
-    console = Console(file=fh)
-    return console if console.is_terminal else Console(file=fh, width=150)
+        return Console(file=fh, width=200, color_system=None, soft_wrap=False, markup=False, emoji=False)
+    console = Console(file=fh, markup=False, emoji=False)
+    return console if console.is_terminal else Console(file=fh, width=150, markup=False, emoji=False)
 
 
 def _emit(args: argparse.Namespace, pol: Policy, doc: dict[str, Any], roster: Roster) -> None:
@@ -401,7 +401,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     roster = read_roster(args.roster, pol)
     by_id = roster.by_id()
     entry = by_id.get(args.cadre_id)
-    console = Console()
+    console = Console(markup=False, emoji=False)
     if entry is None:
         own = [r for r in roster.rejected if r.cadre_id == args.cadre_id]
         if own:
@@ -439,9 +439,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     from dsl.evaluator import run_example
 
     paths = list(args.paths) or [str(p) for p in bundled.all_paths()]
-    console = Console()
+    console = Console(markup=False, emoji=False)
     if not console.is_terminal:
-        console = Console(width=150)
+        console = Console(width=150, markup=False, emoji=False)
     errors: list[PolicyError] = []
     total = failed = 0
     for path in paths:

@@ -58,7 +58,7 @@ from urllib.parse import unquote, urlparse
 
 from dsl import syntax as s
 from dsl.diagnostics import Diagnostic, PolicyError
-from dsl.loader import display_path, load_policy_text
+from dsl.loader import display_path, load_policy_text, policy_root
 from dsl.parser import parse
 from dsl.printer import format_file
 from dsl.spans import Span
@@ -324,14 +324,22 @@ _CACHE = _Cache()
 
 
 def _imported(index: FileIndex, cache: _Cache) -> tuple[FileIndex, ...]:
+    """The indexes of what ``index`` imports, directly or not — inside the policy root only, as the
+    loader reads them (:func:`dsl.loader.policy_root`): a hover never shows a file outside it."""
     out: list[FileIndex] = []
     seen = {index.path}
+    root = policy_root(index.path)
     queue = [imp.target for imp in index.imports]
     while queue:
         p = queue.pop(0)
         if p in seen:
             continue
         seen.add(p)
+        try:
+            if not p.resolve().is_relative_to(root):
+                continue
+        except (OSError, ValueError):
+            continue
         sub = cache.index(p)
         if sub is not None:
             out.append(sub)

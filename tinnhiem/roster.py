@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from dsl import ir
 from dsl.diagnostics import did_you_mean
 from dsl.evaluator import Cadre
-from dsl.values import boolean, whole_number, why_not_whole
+from dsl.values import FACT_YEARS, boolean, whole_number, why_not_whole
 from tinnhiem.csvio import InputError, open_csv
 
-IDENTITY = ("cadre_id", "full_name", "level", "unit", "titles")
+IDENTITY = ir.ROSTER_IDENTITY
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Roster:
 
 
 def required_columns(policy: ir.Policy) -> tuple[str, ...]:
-    return IDENTITY + tuple(f.name for f in policy.facts)
+    return policy.roster_columns()
 
 
 def read_roster(path: str, policy: ir.Policy) -> Roster:
@@ -65,7 +65,7 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
     extra = [h for h in header if h not in required and h]
     extra_idx = [(h, col[h]) for h in extra]
     i_id, i_name, i_level, i_unit, i_titles = (col[c] for c in IDENTITY)
-    fact_idx = [col[fd.name] for fd in policy.facts]
+    fact_idx = [col[fd.name] for fd in policy.all_facts()]
     levels = {lv: lv for lv in policy.level_codes()}
     entries: list[RosterEntry] = []
     rejected: list[Rejected] = []
@@ -128,7 +128,7 @@ def _facts(raws: tuple[str, ...], policy: ir.Policy, has_titles: bool) -> tuple[
     """The facts of a row (shared by every row that writes them alike), or the reason it is rejected."""
     facts: dict[str, bool | int] = {}
     warnings: list[str] = []
-    for fd, cell in zip(policy.facts, raws, strict=True):
+    for fd, cell in zip(policy.all_facts(), raws, strict=True):
         raw = cell.strip()
         match fd.type:
             case "bool":
@@ -141,13 +141,13 @@ def _facts(raws: tuple[str, ...], policy: ir.Policy, has_titles: bool) -> tuple[
             case "year" | "int":
                 if not raw:
                     if has_titles:
-                        warnings.append(f"{fd.name} is empty: no rule that compares it can apply ({fd.label})")
+                        warnings.append(f"{fd.name} is empty: every comparison with it is false ({fd.label})")
                     continue
                 number = whole_number(raw)
                 if number is None:
                     return why_not_whole(raw, fd.name)
-                if fd.type == "year" and not (1900 <= number <= 2100):
-                    return f"{fd.name} must be a year between 1900 and 2100, not {number}"
+                if fd.type == "year" and not (FACT_YEARS[0] <= number <= FACT_YEARS[1]):
+                    return f"{fd.name} must be a year between {FACT_YEARS[0]} and {FACT_YEARS[1]}, not {number}"
                 facts[fd.name] = number
             case _:
                 raise AssertionError(fd.type)

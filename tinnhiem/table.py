@@ -129,6 +129,10 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
     what = "tally rows" if evaluated else "roster rows"
     rows = [(f"{what} read", str(s["rows_read"])), (f"{what} evaluated", str(s["rows_evaluated"])),
             (f"{what} rejected", str(s["rows_rejected"]))]
+    if s.get("rows_skipped"):
+        rows.append((f"{what} skipped (blank or empty cells)", str(s["rows_skipped"])))
+    if evaluated and s.get("roster_skipped"):
+        rows.append(("roster rows skipped (blank or empty cells)", str(s["roster_skipped"])))
     if evaluated:
         rows.append(("roster rows read / rejected", f"{s['roster_rows']} / {s['roster_rejected']}"))
     rows.append(("cadres: voted · exempt · out of scope", f"{s['voted']} · {s['exempt']} · {s['out_of_scope']}"))

@@ -2,8 +2,10 @@
 verdict of each property with the checker's, run on the same bounded domain.
 
 The domain: a few titles (all of a fixture's; six of the bundled plan's), both levels, every value of
-the boolean facts, year facts absent or one of vote_year-1, vote_year, vote_year+1, and tallies with
-every count up to 12 (a band depends on the share only: every ``low/D`` with ``1 ≤ D ≤ 12``). The
+the boolean facts, year facts absent or one of vote_year-1, vote_year, vote_year+1, ``int`` facts absent
+or one of 999,999 … 1,000,002 (beyond the million the encoder once stopped at), every vote year from
+the header's - 1 to + 1 (``check`` proves for every year ``--year`` accepts, not the header's alone),
+and tallies with every count up to 12 (a band depends on the share only: every ``low/D`` with ``1 ≤ D ≤ 12``). The
 schedule is cross-checked against an earliest-date algorithm. For severity the enumeration takes any
 two shares (any two denominators) while the encoding takes them over one denominator: on these
 policies (thresholds 1/2, 2/3, 3/5) both find the same verdict, which the test holds them to.
@@ -31,16 +33,26 @@ KH134_TITLES = frozenset({"bi_thu", "uv_btv", "ct_hdnd", "uv_ubnd", "truong_ban_
 FIXTURES = sorted(GOOD.glob("*.policy")) + sorted(BAD.glob("*.policy"))
 
 
+INTS = (999_999, 1_000_002)
+
+
+def _years(policy: ir.Policy) -> tuple[int, int, int]:
+    y = policy.vote_year or 2023
+    return (y - 1, y, y + 1)
+
+
 def _domain(policy: ir.Policy, titles: frozenset[str] | None) -> Domain:
     y = policy.vote_year or 2023
-    return Domain(titles=titles, max_count=MAX_COUNT, years=(y - 1, y + 1))
+    return Domain(titles=titles, max_count=MAX_COUNT, years=(y - 1, y + 1), ints=INTS, vote_years=(y - 1, y + 1),
+                  any_year=True)
 
 
 def _inputs(policy: ir.Policy, titles: frozenset[str] | None):
     y = policy.vote_year or 2023
     codes = [t for t in policy.title_codes() if titles is None or t in titles]
     facts = all_facts(policy)
-    choices = [[False, True] if f.type == "bool" else [None, y - 1, y, y + 1] for f in facts]
+    choices = [[False, True] if f.type == "bool" else [None, y - 1, y, y + 1] if f.type == "year"
+               else [None, *range(INTS[0], INTS[1] + 1)] for f in facts]
     for level in policy.level_codes() or ("",):
         for n in range(len(codes) + 1):
             for held in itertools.combinations(codes, n):
@@ -85,7 +97,7 @@ def _schedule_feasible(policy: ir.Policy) -> bool:
 
 def brute_force(policy: ir.Policy, titles: frozenset[str] | None) -> dict[str, bool]:
     """property id → violated on the domain (only the applicable ones that the enumeration decides)."""
-    ev = Evaluator(policy, policy.vote_year or 2023)
+    evaluators = [Evaluator(policy, year) for year in _years(policy)]
     violated: dict[str, bool] = {}
     sets = list(policy.band_sets)
     shares = list(_shares(policy))
@@ -109,7 +121,7 @@ def brute_force(policy: ir.Policy, titles: frozenset[str] | None) -> dict[str, b
                                "no_conflict"), False)
     props = dict.fromkeys((p.name for p in policy.properties), False)
     refine = False
-    for cadre in _inputs(policy, titles):
+    for ev, cadre in itertools.product(evaluators, list(_inputs(policy, titles))):
         plan = ev.plan(cadre)
         fired.update(("scope", r) for r in plan.scope_rules)
         fired.update(("exemption", x.name) for x in plan.exemptions)
@@ -173,7 +185,7 @@ CASES = [pytest.param(p, None, id=f"{p.parent.name}/{p.stem}") for p in FIXTURES
 def test_checker_agrees_with_enumeration(path: Path, titles: frozenset[str] | None):
     policy = load_policy(path, HERE if Path(path).resolve().is_relative_to(HERE) else None)
     expected = brute_force(policy, titles)
-    report = check_policy(policy, timeout_ms=20000, year=policy.vote_year or 2023, domain=_domain(policy, titles))
+    report = check_policy(policy, timeout_ms=20000, domain=_domain(policy, titles))
     got = {}
     for p in report.properties:
         assert p.status not in ("unknown", "internal_error"), (p.id, p.message)
