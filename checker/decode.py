@@ -59,13 +59,15 @@ class TallyRow:
     convened: int | None = None
     present: int | None = None
     band_set: str | None = None
+    members: int | None = None
 
     def tally(self) -> Tally:
-        return Tally(self.venue, self.issued, self.collected, self.high, self.confidence, self.low, self.convened, self.present)
+        return Tally(self.venue, self.issued, self.collected, self.high, self.confidence, self.low, self.convened, self.present,
+                     self.members)
 
     def cells(self) -> dict[str, str]:
         out = {k: str(getattr(self, k)) for k in TALLY_COLUMNS}
-        for k in QUORUM_COLUMNS:
+        for k in (*QUORUM_COLUMNS, "members"):
             v = getattr(self, k)
             out[k] = "" if v is None else str(v)
         return out
@@ -105,7 +107,8 @@ def tally_row(model: z3.ModelRef, t: TallyVars, cadre_id: str, venue: str | None
     q = _bool(model, t.quorum_given)
     return TallyRow(cadre_id, venue or "", _int(model, t.issued), _int(model, t.collected), _int(model, t.high),
                     _int(model, t.confidence), _int(model, t.low), _int(model, t.convened) if q else None,
-                    _int(model, t.present) if q else None, band_set)
+                    _int(model, t.present) if q else None, band_set,
+                    _int(model, t.members) if _bool(model, t.members_given) else None)
 
 
 def roster_csv(rows: tuple[RosterRow, ...] | list[RosterRow]) -> str:
@@ -121,8 +124,9 @@ def roster_csv(rows: tuple[RosterRow, ...] | list[RosterRow]) -> str:
 
 
 def tallies_csv(rows: tuple[TallyRow, ...] | list[TallyRow]) -> str:
-    """The rows as a tallies CSV; ``convened,present`` only when some row fills them."""
+    """The rows as a tallies CSV; ``convened,present`` and ``members`` only when some row fills them."""
     cols = TALLY_COLUMNS + (QUORUM_COLUMNS if any(r.convened is not None for r in rows) else ())
+    cols += ("members",) if any(r.members is not None for r in rows) else ()
     return _csv(cols, [row.cells() for row in rows])
 
 

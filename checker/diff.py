@@ -56,7 +56,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from checker.decode import RosterRow, TallyRow, roster_csv, tallies_csv
-from checker.encode import Domain, Encoder, PlanTerms, RosterVars, TallyVars, all_facts
+from checker.encode import Domain, Encoder, PlanTerms, RosterVars, TallyVars, all_facts, tally_schema
 from checker.interrupt import checked
 from dsl import ir
 from dsl.evaluator import Decision, Evaluator, Step
@@ -258,12 +258,10 @@ class _Pair:
 
     def _tally(self, v: str) -> TallyVars:
         ctx = self.ctx
-        names = ("issued", "collected", "high", "confidence", "low", "convened", "present")
-        ints = {n: z3.Int(f"tally|{v}|{n}", ctx) for n in names}
-        t = TallyVars(f"tally|{v}", z3.Bool(f"tally|{v}|given", ctx), **ints, quorum_given=z3.Bool(f"tally|{v}|quorum_given", ctx))
-        self.raw += [x >= 0 for x in ints.values()]
-        self.raw += [t.high + t.confidence + t.low <= t.collected, t.collected <= t.issued, t.present <= t.convened,
-                     z3.Implies(z3.Not(t.quorum_given), z3.And(t.convened == 0, t.present == 0))]
+        ints = {n: z3.Int(f"tally|{v}|{n}", ctx) for n in ir.TALLY_FIELDS}
+        t = TallyVars(f"tally|{v}", z3.Bool(f"tally|{v}|given", ctx), **ints, quorum_given=z3.Bool(f"tally|{v}|quorum_given", ctx),
+                      members_given=z3.Bool(f"tally|{v}|members_given", ctx))
+        self.raw += tally_schema(t)
         return t
 
     # ---- what each schema admits
@@ -274,11 +272,13 @@ class _Pair:
         return _all(self.ctx, [_any(self.ctx, at), *foreign])
 
     def tally_ok(self, s: Side, v: str) -> z3.BoolRef:
-        den = _denominator(self.pol[s])
+        den = self.pol[s].base_at(v)
         t = self.tally[v]
         parts = [t.field(den) >= 1]
         if den in ("convened", "present"):
             parts.append(t.quorum_given)
+        if den == "members":
+            parts.append(t.members_given)
         return _all(self.ctx, parts)
 
     def cells_agree(self) -> z3.BoolRef:
@@ -389,7 +389,8 @@ class _Pair:
             q = _bool(model, t.quorum_given)
             out.append(TallyRow(_CID, v, _int(model, t.issued), _int(model, t.collected), _int(model, t.high),
                                 _int(model, t.confidence), _int(model, t.low), _int(model, t.convened) if q else None,
-                                _int(model, t.present) if q else None))
+                                _int(model, t.present) if q else None,
+                                members=_int(model, t.members) if _bool(model, t.members_given) else None))
         return tuple(out)
 
     def years(self, model: z3.ModelRef) -> tuple[int, int]:
@@ -406,10 +407,6 @@ def _any(ctx: z3.Context, parts: Sequence[z3.BoolRef]) -> z3.BoolRef:
 
 def _other(s: Side) -> Side:
     return "new" if s == "old" else "old"
-
-
-def _denominator(pol: ir.Policy) -> str:
-    return pol.share.denominator if pol.share else "collected"
 
 
 def _int(model: z3.ModelRef, term: z3.ArithRef) -> int:
@@ -571,7 +568,7 @@ def _frac(n: int, d: int | None) -> str | None:
 
 def _side(pol: ir.Policy, d: Decision, kind: str, venue: str, value: str) -> SideDecision:
     bands = tuple((r.venue, r.band.code if r.band else None,
-                   _frac(r.tally.low, getattr(r.tally, _denominator(pol))) if r.tally else None) for r in d.results)
+                   _frac(r.tally.low, r.tally.get(pol.base_at(r.venue))) if r.tally else None) for r in d.results)
     return SideDecision(value, None, d.plan.status, tuple(x.name for x in d.plan.exemptions), d.plan.venues, bands, d.outcome,
                         _responsible(kind, venue, d, pol))
 
@@ -664,7 +661,7 @@ class _Differ:
                                      [p.plan[_other(s)].status["voted"]], omit=f.name)
                 elif other_types[f.name] != f.type and s == "old":
                     self.fact_type_case(f, other_types[f.name])
-        if _denominator(p.pol["old"]) != _denominator(p.pol["new"]):
+        if any(p.pol["old"].base_at(v) != p.pol["new"].base_at(v) for v in p.venues):
             for v in p.venues:
                 if v in p.pol["old"].venue_codes() and v in p.pol["new"].venue_codes():
                     cond = z3.And(p.roster_ok("old"), p.roster_ok("new"), p.venue("old", v), p.venue("new", v), p.tally[v].given,
@@ -777,7 +774,7 @@ def _admits_tally(pol: ir.Policy, row: TallyRow) -> str | None:
     """Why ``pol``'s tally reader rejects ``row`` on its own (unknown venue, zero denominator), or None."""
     if row.venue not in pol.venue_codes():
         return f"unknown venue '{row.venue}'"
-    den = _denominator(pol)
+    den = pol.base_at(row.venue)
     value = getattr(row, den)
     if value is None:
         return f"the policy computes the share over '{den}', which this row does not give"
@@ -923,7 +920,9 @@ def to_data(result: DiffResult) -> dict:
 
 
 def to_json(result: DiffResult) -> str:
-    return json.dumps(to_data(result), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    """The JSON format: :func:`to_data` and ``errors`` (the diagnostics of a policy with errors, always
+    empty here: such a diff is reported by :mod:`tinnhiem.diff_command`, with the same keys)."""
+    return json.dumps(to_data(result) | {"errors": []}, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
 def _summary(s: SideDecision) -> str:

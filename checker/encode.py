@@ -124,6 +124,8 @@ class TallyVars:
     convened: z3.ArithRef
     present: z3.ArithRef
     quorum_given: z3.BoolRef  # the optional convened/present columns are filled
+    members: z3.ArithRef
+    members_given: z3.BoolRef  # the optional members column is filled
 
     def field(self, name: str) -> z3.ArithRef:
         return getattr(self, name)
@@ -197,6 +199,24 @@ def rule_ref(kind: str, decl: object, name: str | None = None) -> RuleRef:
     """The reference of one IR declaration (anything with ``cite`` and ``span``)."""
     return RuleRef(kind, name if name is not None else getattr(decl, "name", kind), getattr(decl, "cite", None),
                    getattr(decl, "span", Span.unknown()))
+
+
+def tally_schema(t: TallyVars) -> list[z3.BoolRef]:
+    """What the tally reader (:mod:`tinnhiem.tallies`) accepts of a row, as constraints — the one
+    statement of the schema on the symbolic side (the encoder, ``diff``): every count a whole number
+    of at most 18 digits, ``high + confidence + low ≤ collected ≤ issued``, ``present ≤ convened``
+    (both or neither), ``issued ≤ members`` and ``convened ≤ members`` where ``members`` is given."""
+    ints = [t.field(n) for n in ir.TALLY_FIELDS]
+    return [
+        *(z3.And(v >= 0, v <= MAX_WHOLE) for v in ints),  # the reader's whole numbers
+        t.high + t.confidence + t.low <= t.collected,
+        t.collected <= t.issued,
+        t.present <= t.convened,
+        z3.Implies(z3.Not(t.quorum_given), z3.And(t.convened == 0, t.present == 0)),
+        z3.Implies(z3.Not(t.members_given), t.members == 0),
+        z3.Implies(t.members_given, t.issued <= t.members),
+        z3.Implies(z3.And(t.quorum_given, t.members_given), t.convened <= t.members),
+    ]
 
 
 def all_facts(policy: ir.Policy) -> tuple[ir.FactDecl, ...]:
@@ -291,29 +311,28 @@ class Encoder:
             self.constraints.append(z3.And(year >= lo, year <= hi))
         return RosterVars(level, levels, titles, facts, given, year)
 
-    def tally(self, prefix: str) -> TallyVars:
-        """A symbolic tally row with the schema's constraints (and the denominator ≥ 1)."""
-        names = ("issued", "collected", "high", "confidence", "low", "convened", "present")
+    def tally(self, prefix: str, *bases: str) -> TallyVars:
+        """A symbolic tally row with the schema's constraints, and each of ``bases`` (default: the
+        policy's default base) given and ≥ 1 — a row the tally reader accepts for a venue counting
+        over them."""
+        names = ir.TALLY_FIELDS
         ints = {n: self._int(f"{prefix}|{n}", f"tally {prefix}: {n}") for n in names}
         t = TallyVars(prefix, self._bool(f"{prefix}|given", f"tally {prefix} is given"), **ints,
-                      quorum_given=self._bool(f"{prefix}|quorum_given", f"tally {prefix}: convened/present given"))
+                      quorum_given=self._bool(f"{prefix}|quorum_given", f"tally {prefix}: convened/present given"),
+                      members_given=self._bool(f"{prefix}|members_given", f"tally {prefix}: members given"))
         c = self.constraints
-        c.extend(z3.And(v >= 0, v <= MAX_WHOLE) for v in ints.values())  # the reader's whole numbers
-        c.append(t.high + t.confidence + t.low <= t.collected)
-        c.append(t.collected <= t.issued)
-        c.append(t.present <= t.convened)
-        c.append(z3.Implies(z3.Not(t.quorum_given), z3.And(t.convened == 0, t.present == 0)))
-        den = self.denominator_name()
-        if den in ("convened", "present"):
-            c.append(t.quorum_given)
-        c.append(t.field(den) >= 1)
+        c.extend(tally_schema(t))
+        for base in bases or (self.policy.default_base(),):
+            if base in ("convened", "present"):
+                c.append(t.quorum_given)
+            if base == "members":
+                c.append(t.members_given)
+            c.append(t.field(base) >= 1)
         if self.domain.max_count is not None:
             c.append(t.issued <= self.domain.max_count)
             c.append(t.convened <= self.domain.max_count)
+            c.append(t.members <= self.domain.max_count)
         return t
-
-    def denominator_name(self) -> str:
-        return self.policy.share.denominator if self.policy.share else "collected"
 
     # ---- conditions
     def condition(self, e: ir.Expr, env: Env) -> z3.BoolRef:
@@ -382,19 +401,19 @@ class Encoder:
             case _:
                 raise EncodeError(f"unhandled IR term {type(t).__name__}")
 
-    def share(self, e: ir.Expr, t: TallyVars) -> z3.BoolRef:
+    def share(self, e: ir.Expr, t: TallyVars, base: str) -> z3.BoolRef:
         """A band condition over one tally: ``share OP p/q`` as ``low·q OP p·D``."""
         match e:
             case ir.Const(value=v):
                 return z3.BoolVal(v, self.ctx)
             case ir.Not(operand=o):
-                return z3.Not(self.share(o, t))
+                return z3.Not(self.share(o, t, base))
             case ir.And(operands=ops):
-                return z3.And(*[self.share(o, t) for o in ops]) if ops else z3.BoolVal(True, self.ctx)
+                return z3.And(*[self.share(o, t, base) for o in ops]) if ops else z3.BoolVal(True, self.ctx)
             case ir.Or(operands=ops):
-                return z3.Or(*[self.share(o, t) for o in ops]) if ops else z3.BoolVal(False, self.ctx)
+                return z3.Or(*[self.share(o, t, base) for o in ops]) if ops else z3.BoolVal(False, self.ctx)
             case ir.ShareCmp(op=op, value=value):
-                den = t.field(self.denominator_name())
+                den = t.field(base)
                 return _ops(op, t.low * value.denominator, value.numerator * den)
             case _:
                 raise EncodeError(f"{type(e).__name__} in a band condition")
@@ -472,15 +491,17 @@ class Encoder:
                          venues, count)
 
     # ---- tallies: bands, session, outcome
-    def bands(self, bs: ir.BandSet, t: TallyVars, name: str | None = None) -> BandTerms:
-        """The bands of ``bs`` over tally ``t``; ``name`` tells apart a set from the one it refines."""
+    def bands(self, bs: ir.BandSet, t: TallyVars, name: str | None = None, base: str | None = None) -> BandTerms:
+        """The bands of ``bs`` over tally ``t``, shares counted over ``base`` (default: the set's base,
+        :meth:`dsl.ir.Policy.base_of`); ``name`` tells apart a set from the one it refines."""
         name = name or bs.name
+        base = base or self.policy.base_of(bs)
         conds: dict[str, z3.BoolRef] = {}
         first: dict[str, z3.BoolRef] = {}
         earlier: list[z3.BoolRef] = []
         for b in bs.bands:
             c = self._bool(f"{t.prefix}|band|{name}|{b.code}", f"band {b.code} of {name}: its condition holds for tally {t.prefix}")
-            self.define(band_ref(bs, b, name), c == self.share(b.when, t))
+            self.define(band_ref(bs, b, name), c == self.share(b.when, t, base))
             conds[b.code] = c
             first[b.code] = z3.And(c, z3.Not(z3.Or(*earlier))) if earlier else c
             earlier.append(c)
@@ -498,7 +519,7 @@ class Encoder:
 
     def venue_tallies(self, prefix: str = "") -> dict[str, TallyVars]:
         """One symbolic tally per venue of the policy."""
-        return {v: self.tally(f"{prefix}tally|{v}") for v in self.policy.venue_codes()}
+        return {v: self.tally(f"{prefix}tally|{v}", self.policy.base_at(v)) for v in self.policy.venue_codes()}
 
     def outcome(self, plan: PlanTerms, tallies: Mapping[str, TallyVars]) -> dict[str | None, z3.BoolRef]:
         """The outcome as one Bool per possible value (exactly one holds; ``None`` = no outcome)."""

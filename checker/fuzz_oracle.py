@@ -97,22 +97,24 @@ class Comparison:
         return not self.problems
 
 
-SetPreds = tuple[tuple[str, tuple[tuple[str, Callable[[int, int], bool]], ...]], ...]
+SetPreds = tuple[tuple[str, str, tuple[tuple[str, Callable[[int, int], bool]], ...]], ...]  # (set, base, bands)
 
 
 def compiled_sets(policy: ir.Policy) -> SetPreds:
-    """Every band set of the policy with its bands' conditions compiled by the evaluator's compiler."""
+    """Every band set of the policy with its base and its bands' conditions compiled by the evaluator's compiler."""
     compile_share = _evaluator.compile_share  # looked up when called: the evaluator's compiler as it is now
-    return tuple((bs.name, tuple((b.code, compile_share(b.when)) for b in bs.bands)) for bs in policy.band_sets)
+    return tuple((bs.name, policy.base_of(bs), tuple((b.code, compile_share(b.when)) for b in bs.bands))
+                 for bs in policy.band_sets)
 
 
-def evaluator_view(d: Decision, inp: FuzzInput, denominator: str, sets_preds: SetPreds) -> DecisionView:
-    """The evaluator's decision as a :class:`DecisionView` (band sets decided with its compiled conditions)."""
+def evaluator_view(d: Decision, inp: FuzzInput, sets_preds: SetPreds) -> DecisionView:
+    """The evaluator's decision as a :class:`DecisionView` (band sets decided with its compiled conditions,
+    each over its own base; no band where the tally does not give that base)."""
     results = tuple(VenueView(r.venue, r.band.code if r.band else None, r.session_valid) for r in d.results)
     sets = []
-    for name, preds in sets_preds:
+    for name, base, preds in sets_preds:
         for t in inp.tallies:
-            den = t.get(denominator) or 0
+            den = t.get(base) or 0
             band = next((c for c, pred in preds if den > 0 and pred(t.low, den)), None)
             sets.append((name, t.venue, band))
     return DecisionView(d.plan.status, tuple(x.name for x in d.plan.exemptions), d.plan.proposed, d.plan.venues, results,
@@ -129,14 +131,13 @@ class Oracle:
         self.ctx = z3.Context()
         self.ev = factory(policy, year)
         self.set_preds = compiled_sets(policy)
-        self.denominator = policy.share.denominator if policy.share else "collected"
         enc = Encoder(policy, year, Domain(), self.ctx)
         self.roster = r = enc.roster()
         self.plan = pl = enc.plan(r)
         order = policy.venue_codes()
         self._order_set = frozenset(order)
         self.venues = venues if venues is not None else (order or (NO_VENUE,))
-        self.tallies: dict[str, TallyVars] = {v: enc.tally(f"tally|{v}") for v in self.venues}
+        self.tallies: dict[str, TallyVars] = {v: enc.tally(f"tally|{v}", policy.base_at(v)) for v in self.venues}
         planned = {v: self.tallies[v] for v in order}
         self.outcome = enc.outcome(pl, planned)
         self.bands: dict[str, BandTerms] = {}
@@ -146,12 +147,13 @@ class Oracle:
             if bs is not None:
                 self.bands[v] = enc.bands(bs, planned[v])
             self.valid[v] = enc.session_valid(planned[v])
-        self.sets: list[tuple[str, str, BandTerms]] = []
+        self.sets: list[tuple[str, str, BandTerms, str]] = []
         for bs in policy.band_sets:
             for v in self.venues:
                 at = self.bands.get(v)
                 same = at is not None and policy.band_set_at(v) is bs  # the venue's own terms say the same
-                self.sets.append((bs.name, v, at if same else enc.bands(bs, self.tallies[v], f"set|{bs.name}")))
+                self.sets.append((bs.name, v, at if same else enc.bands(bs, self.tallies[v], f"set|{bs.name}"),
+                                  policy.base_of(bs)))
         self.solver = z3.SolverFor("QF_LIA", ctx=self.ctx)
         self.solver.add(*enc.constraints)
         for d in enc.definitions:
@@ -253,8 +255,8 @@ class Oracle:
         outcomes = [k for k, t in self.outcome.items() if val(t)]
         if len(outcomes) != 1:
             problems.append(f"the model gives {len(outcomes)} outcomes: {outcomes}")
-        sets = tuple(sorted(((name, v, next((c for c, t in bt.first.items() if val(t)), None))
-                             for name, v, bt in self.sets if v in given), key=lambda x: (x[0], x[1])))
+        sets = tuple(sorted(((name, v, next((c for c, t in bt.first.items() if val(t)), None) if given[v].get(base) else None)
+                             for name, v, bt, base in self.sets if v in given), key=lambda x: (x[0], x[1])))
         view = DecisionView(statuses[0] if statuses else "?", tuple(x.name for x in p.exemptions if val(pl.exemptions[x.name])),
                             tuple(v for v in order if val(pl.proposed[v])), venues, tuple(results),
                             outcomes[0] if len(outcomes) == 1 else ("?" if outcomes else None), sets)
@@ -280,9 +282,9 @@ class Oracle:
         lits.append(self._lit(out, True) if out is not None else self._false)
         given = inp.at
         by_key = {(s, v): band for s, v, band in view.sets}
-        for name, v, bt in self.sets:
-            if v not in given:
-                continue
+        for name, v, bt, base in self.sets:
+            if v not in given or not given[v].get(base):
+                continue  # no tally there, or it does not give this set's base: the evaluator decides no band
             band = by_key.get((name, v))
             lits += [self._lit(t, c == band) for c, t in bt.first.items()]
         return lits
@@ -290,7 +292,7 @@ class Oracle:
     # ---- one input
     def compare(self, inp: FuzzInput) -> Comparison:
         d = self.ev.decide(inp.cadre, {v: t for v, t in inp.at.items() if v in self._order_set})
-        mine = evaluator_view(d, inp, self.denominator, self.set_preds)
+        mine = evaluator_view(d, inp, self.set_preds)
         hold: list[z3.ExprRef] = []
         pins = self.pins(inp, hold)
         z3.Z3_solver_push(self._ref, self.solver.solver)
@@ -332,7 +334,6 @@ class PerInput:
         for pid in self.properties:
             if pid.startswith("builtin.") and pid.removeprefix("builtin.") not in ir.BUILTIN_PROPERTIES:
                 raise ValueError(f"unknown property {pid}")
-        self.den = policy.share.denominator if policy.share else "collected"
         compile_share = _evaluator.compile_share  # looked up when called: the evaluator's compiler as it is now
         self.sets = [(bs, tuple((b, compile_share(b.when)) for b in bs.bands)) for bs in policy.band_sets]
         self.refined = {id(bs): tuple((b, compile_share(b.when)) for b in bs.refined.bands)
@@ -346,27 +347,29 @@ class PerInput:
     def violations(self, inp: FuzzInput, d: Decision) -> list[str]:
         """The properties the evaluator's decision for ``inp`` violates."""
         pl, policy, ev = d.plan, self.policy, self.ev
-        points = []  # (low, D) of each tally, then its neighbours (low ± 1) / D for the severity order
-        for t in inp.tallies:
-            den = t.get(self.den) or 0
-            if den > 0:
-                points.append((t.low, den))
-        own = len(points)
-        for lo, dn in points[:own]:
-            points += [(x, dn) for x in (lo - 1, lo + 1) if x >= 0]
-        matched = {id(bs): [self._matched(preds, lo, dn) for lo, dn in points] for bs, preds in self.sets}
+        matched: dict[int, list[list[ir.BandRule]]] = {}
+        at: dict[int, tuple[list[tuple[int, int]], int]] = {}  # id(set) → its points, how many are the tallies' own
+        for bs, preds in self.sets:
+            # (low, D) of each tally over the set's base, then its neighbours (low ± 1) / D for the severity order
+            base = policy.base_of(bs)
+            points = [(t.low, t.get(base) or 0) for t in inp.tallies if (t.get(base) or 0) > 0]
+            own = len(points)
+            for lo, dn in points[:own]:
+                points += [(x, dn) for x in (lo - 1, lo + 1) if x >= 0]
+            matched[id(bs)] = [self._matched(preds, lo, dn) for lo, dn in points]
+            at[id(bs)] = (points, own)
         out = []
         for pid in self.properties:
             match pid:
                 case "builtin.bands_disjoint":
-                    bad = any(len(m) > 1 for ms in matched.values() for m in ms[:own])
+                    bad = any(len(m) > 1 for k, ms in matched.items() for m in ms[:at[k][1]])
                 case "builtin.bands_cover":
-                    bad = any(not m for ms in matched.values() for m in ms[:own])
+                    bad = any(not m for k, ms in matched.items() for m in ms[:at[k][1]])
                 case "builtin.severity_monotone":
                     bad = False
-                    for ms in matched.values():
+                    for k, ms in matched.items():
                         # a band depends on the share only: sorted by share, severities never decrease
-                        decided = sorted((Fraction(lo, dn), m[0].severity) for (lo, dn), m in zip(points, ms) if m)
+                        decided = sorted((Fraction(lo, dn), m[0].severity) for (lo, dn), m in zip(at[k][0], ms) if m)
                         bad = bad or any(a[1] > b[1] for a, b in zip(decided, decided[1:]) if a[0] < b[0])
                 case "builtin.max_venues":
                     bad = policy.max_venues is not None and len(pl.proposed) > policy.max_venues.count
@@ -385,6 +388,7 @@ class PerInput:
                         theirs = self.refined.get(id(bs))
                         if theirs is None:
                             continue
+                        points, own = at[id(bs)]
                         for (lo, dn), m in zip(points[:own], matched[id(bs)]):
                             t = self._matched(theirs, lo, dn)
                             bad = bad or (m[0].code if m else None) != (t[0].code if t else None)

@@ -9,13 +9,17 @@ Why: Z3 installs its own SIGINT handler while it solves and answers ``unknown`` 
 exit 3". Here Z3's handler is switched off (``ctrl_c=false``); Python's own handler stays, and
 Python writes the signal to a wake-up pipe even while the main thread is inside Z3; a watcher thread
 reads it and interrupts every context that has solved (``Z3_interrupt`` is made for that). The
-check returns, and the interpreter raises ``KeyboardInterrupt`` on its next instruction.
+check returns, and the interpreter raises ``KeyboardInterrupt`` on its next instruction. A Ctrl-C
+that lands inside a finalizer (where Python would print "Exception ignored" and a traceback) is
+raised again in the main thread instead.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
+import sys
 import threading
 import weakref
 
@@ -43,6 +47,18 @@ def install() -> None:
         return
     z3.set_param("ctrl_c", False)
     threading.Thread(target=_watch, args=(read,), name="tinnhiem-ctrl-c", daemon=True).start()
+    previous = sys.unraisablehook
+
+    def unraisable(info: sys.UnraisableHookArgs) -> None:
+        # Ctrl-C that lands inside a finalizer (a Z3 term being freed) is "ignored" by Python, with a
+        # traceback on stderr; instead, raise it again in the main thread, at the next instruction
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            _interrupted.set()
+            _thread.interrupt_main()
+            return
+        previous(info)
+
+    sys.unraisablehook = unraisable
     _installed = True
 
 

@@ -288,14 +288,10 @@ def _differences(a: ir.Policy, b: ir.Policy, ctx: z3.Context) -> tuple[list[z3.B
     rb = r if a.vote_year == b.vote_year else replace(r, year=z3.IntVal(b.vote_year, ctx) if b.vote_year is not None else r.year)
     pa, pb = ea.plan(r, "A|"), eb.plan(rb, "B|")
     venues = a.venue_codes() or ("_",)
-    ta = {v: ea.tally(f"tally|{v}") for v in venues}
+    # one tally per venue that both versions read (each counts over its own base there)
+    ta = {v: ea.tally(f"tally|{v}", a.base_at(v), b.base_at(v)) for v in venues}
     tb = {v: replace(t, prefix=f"B|{t.prefix}") for v, t in ta.items()}
     extra: list[z3.BoolRef] = []
-    den_b = eb.denominator_name()
-    for t in ta.values():
-        extra.append(t.field(den_b) >= 1)
-        if den_b in ("convened", "present"):
-            extra.append(t.quorum_given)
     F = z3.BoolVal(False, ctx)
     diff: list[z3.BoolRef] = []
     for st in ir.STATUSES:
@@ -378,7 +374,7 @@ def decision_view(pol: ir.Policy, year: int, inp: FuzzInput) -> DecisionView:
     """What the compiled evaluator of ``pol`` decides for ``inp`` (as the fuzzer compares it)."""
     ev = Evaluator(pol, year)
     d = ev.decide(inp.cadre, {v: t for v, t in inp.at.items() if v in pol.venue_codes()})
-    return evaluator_view(d, inp, pol.share.denominator if pol.share else "collected", compiled_sets(pol))
+    return evaluator_view(d, inp, pol, compiled_sets(pol))
 
 
 # ---- kills -------------------------------------------------------------------------------------------------

@@ -283,9 +283,17 @@ def _set_refs(bs: ir.BandSet, name: str | None = None) -> tuple[RuleRef, ...]:
 Builder = Callable[[Context], Union[tuple[Obligation, ...], NotApplicable]]
 
 
+def _refined_base(policy: ir.Policy, bs: ir.BandSet) -> str:
+    """The base of the imported set ``bs`` refines, as the text that declares it counts."""
+    assert bs.refined is not None and bs.refines is not None
+    alias = bs.refines.split(".", 1)[0]
+    owner = dict(policy.imports).get(alias)
+    return owner.base_of(bs.refined) if owner is not None else policy.base_of(bs.refined)
+
+
 def bands_disjoint(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     """Refuted iff some band set has two bands whose conditions both hold for one valid tally
-    (a share ``low / D`` with ``D`` the policy's denominator, ``D ≥ 1``, within the tally schema).
+    (a share ``low / D`` with ``D`` the set's base, ``D ≥ 1``, within the tally schema).
     One obligation per pair of bands of each band set declared or applied by the policy."""
     sets = _band_sets(ctx.policy)
     if not sets:
@@ -295,7 +303,7 @@ def bands_disjoint(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
         for i, a in enumerate(bs.bands):
             for b in bs.bands[i + 1:]:
                 enc = ctx.encoder()
-                t = enc.tally("t1")
+                t = enc.tally("t1", ctx.policy.base_of(bs))
                 bt = enc.bands(bs, t)
                 out.append(Obligation(
                     "builtin.bands_disjoint", f"bands {a.code} and {b.code} of {bs.name}", "refute",
@@ -314,7 +322,7 @@ def bands_cover(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     out = []
     for bs, at in sets:
         enc = ctx.encoder()
-        t = enc.tally("t1")
+        t = enc.tally("t1", ctx.policy.base_of(bs))
         bt = enc.bands(bs, t)
         out.append(Obligation(
             "builtin.bands_cover", f"band set {bs.name}", "refute", Uncovered(bs.name), _set_refs(bs),
@@ -335,9 +343,9 @@ def severity_monotone(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
         if len(bs.bands) < 2:
             continue
         enc = ctx.encoder()
-        t1, t2 = enc.tally("t1"), enc.tally("t2")
+        den = ctx.policy.base_of(bs)
+        t1, t2 = enc.tally("t1", den), enc.tally("t2", den)
         b1, b2 = enc.bands(bs, t1), enc.bands(bs, t2)
-        den = enc.denominator_name()
         worse = [z3.And(b1.first[a.code], b2.first[b.code]) for a in bs.bands for b in bs.bands if a.severity > b.severity]
         goal = z3.And(t1.field(den) == t2.field(den), t1.low < t2.low, z3.Or(*worse) if worse else z3.BoolVal(False, enc.ctx))
         venue = at[0] if at else None
@@ -458,7 +466,7 @@ def no_dead_rule(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     for bs, _ in _band_sets(p):
         for b in bs.bands:
             enc = ctx.encoder()
-            t = enc.tally("t1")
+            t = enc.tally("t1", ctx.policy.base_of(bs))
             bt = enc.bands(bs, t)
             out.append(Obligation("builtin.no_dead_rule", f"band {b.code} of {bs.name}", "witness",
                                   RuleFires("band", b.code, band_set=bs.name), (band_ref(bs, b),),
@@ -507,9 +515,10 @@ def refinement_keeps(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
         if bs.refines is None or bs.refined is None:
             continue
         enc = ctx.encoder()
-        t = enc.tally("t1")
+        mine, theirs = p.base_of(bs), _refined_base(p, bs)
+        t = enc.tally("t1", mine, theirs)  # a tally both texts read: a different base is a difference
         mine_b = enc.bands(bs, t)
-        theirs_b = enc.bands(bs.refined, t, bs.refines)
+        theirs_b = enc.bands(bs.refined, t, bs.refines, theirs)
         codes = sorted({b.code for b in bs.bands} | {b.code for b in bs.refined.bands})
         differ = [mine_b.first.get(c, z3.BoolVal(False, enc.ctx)) != theirs_b.first.get(c, z3.BoolVal(False, enc.ctx)) for c in codes]
         out.append(Obligation("builtin.refinement_keeps", f"band set {bs.name} refines {bs.refines}", "refute",

@@ -119,14 +119,12 @@ def replay(claim: P.Claim, policy: ir.Policy, year: int | None, roster: tuple[Ro
     decisions = {row.cadre_id: ev.decide(row.cadre(), {v: t.tally() for v, t in by_cadre.get(row.cadre_id, {}).items()})
                  for row in roster}
     shown = tuple(cadre_decision(decisions[row.cadre_id], row.cadre_id, bool(by_cadre.get(row.cadre_id))) for row in roster)
-    den = policy.share.denominator if policy.share else "collected"
-
     def first_plan():
         return decisions[roster[0].cadre_id].plan
 
     def bands_of(row: TallyRow, set_name: str) -> BandDecision:
         bs = find_band_set(policy, set_name)
-        direct = band_decision(bs, row, den)
+        direct = band_decision(bs, row, policy.base_of(bs))
         if row.venue:
             band, matched = _at_venue(ev, row)
             if (band, matched) != (direct.band, direct.matched):
@@ -179,6 +177,7 @@ def replay(claim: P.Claim, policy: ir.Policy, year: int | None, roster: tuple[Ro
             bs = find_band_set(policy, s)
             b1, b2 = bands_of(tallies[0], s), bands_of(tallies[1], s)
             sev = {b.code: b.severity for b in bs.bands}
+            den = policy.base_of(bs)
             d1, d2 = getattr(tallies[0], den), getattr(tallies[1], den)
             smaller = d1 and d2 and Fraction(tallies[0].low, d1) < Fraction(tallies[1].low, d2)
             worse = b1.band is not None and b2.band is not None and sev[b1.band] > sev[b2.band]
@@ -189,11 +188,12 @@ def replay(claim: P.Claim, policy: ir.Policy, year: int | None, roster: tuple[Ro
             mine = bands_of(tallies[0], s)
             if bs.refined is None:
                 return Replay(False, f"band set {s} refines nothing", shown, (mine,))
-            theirs = band_decision(bs.refined, tallies[0], den, ref)
+            owner = dict(policy.imports).get(ref.split(".", 1)[0])
+            theirs = band_decision(bs.refined, tallies[0], (owner or policy).base_of(bs.refined), ref)
             return Replay(mine.band != theirs.band, f"share {mine.share}: {s} decides {mine.band}, {ref} decides {theirs.band}",
                           shown, (mine, theirs))
         case P.RuleFires(kind=kind, name=name, item=item, venue=venue, band_set=bset):
-            return _fires(kind, name, item, venue, bset, policy, roster, tallies, decisions, shown, den)
+            return _fires(kind, name, item, venue, bset, policy, roster, tallies, decisions, shown)
         case P.ScheduleFeasible() | P.DeclaredLimit():
             return Replay(False, "nothing to replay (no roster row or tally)")
         case _:
@@ -201,10 +201,11 @@ def replay(claim: P.Claim, policy: ir.Policy, year: int | None, roster: tuple[Ro
 
 
 def _fires(kind: str, name: str, item: int, venue: str, bset: str, policy: ir.Policy, roster: tuple[RosterRow, ...],
-           tallies: tuple[TallyRow, ...], decisions: dict[str, Decision], shown: tuple[CadreDecision, ...], den: str) -> Replay:
+           tallies: tuple[TallyRow, ...], decisions: dict[str, Decision], shown: tuple[CadreDecision, ...]) -> Replay:
     match kind:
         case "band":
-            bd = band_decision(find_band_set(policy, bset), tallies[0], den)
+            bs = find_band_set(policy, bset)
+            bd = band_decision(bs, tallies[0], policy.base_of(bs))
             return Replay(bd.band == name, f"share {bd.share} → {bd.band}", shown, (bd,))
         case "scope" | "exemption" | "venue_rule" | "venue_item":
             pl = decisions[roster[0].cadre_id].plan

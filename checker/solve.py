@@ -503,7 +503,8 @@ class Checker:
             if year is None:
                 year = year_of(model, reach.roster)
             roster = _decode_roster(model, reach.roster, self.policy, n)
-            moved = [TallyRow(t.cadre_id, reach.venue, t.issued, t.collected, t.high, t.confidence, t.low, t.convened, t.present, t.band_set)
+            moved = [TallyRow(t.cadre_id, reach.venue, t.issued, t.collected, t.high, t.confidence, t.low, t.convened, t.present, t.band_set,
+                              t.members)
                      for t in tallies]
             return roster, moved, year, ""
         venues = ", ".join(r.venue for r in ob.reach)

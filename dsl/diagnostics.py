@@ -26,7 +26,7 @@ CODES: Mapping[str, str] = {
     "E002": "the policy file is not UTF-8",
     "E003": "import cycle",
     "E004": "an import names a missing file or a file that is not a .policy file",
-    "E005": "a policy file outside the policy root, not a regular file, or too large",
+    "E005": "a policy file outside the policy root, not a regular file, too large, or imports nested too deep",
     "E101": "syntax error: unexpected token",
     "E102": "syntax error: unexpected character",
     "E103": "syntax error: unexpected end of file",

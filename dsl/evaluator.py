@@ -52,6 +52,7 @@ class Tally:
     low: int
     convened: int | None = None
     present: int | None = None
+    members: int | None = None  # all members of the voting body (tổng số đại biểu), when given
 
     def get(self, name: str) -> int | None:
         return getattr(self, name)
@@ -269,7 +270,8 @@ class Evaluator:
             if bs is not None:
                 self._bands[v] = (bs, tuple((b, compile_share(b.when)) for b in bs.bands))
         self._properties = {p.name: compile_expr(p.expr) for p in policy.properties}
-        self._denominator = policy.share.denominator if policy.share else "collected"
+        self._base = {v: policy.base_at(v) for v in policy.venue_codes()}  # what each venue's share is over
+        self._default_base = policy.default_base()
         q = policy.quorum
         self._quorum = (_OPS[q.op], q.ratio.numerator, q.ratio.denominator) if q is not None else None
         self._then_text: dict[int, tuple[ir.BandRule, str]] = {}  # id(band) → (band, its consequences for the trace)
@@ -331,8 +333,12 @@ class Evaluator:
                     tuple(scope_rules), tuple(chosen_by_rule))
 
     # ---- tallies
+    def base(self, venue: str) -> str:
+        """The field the share at ``venue`` is counted over (:meth:`dsl.ir.Policy.base_at`)."""
+        return self._base.get(venue, self._default_base)
+
     def denominator(self, tally: Tally) -> int | None:
-        return tally.get(self._denominator)
+        return tally.get(self.base(tally.venue))
 
     def session_valid(self, tally: Tally) -> bool:
         # present OP p/q × convened, decided as present·q OP p·convened
@@ -345,7 +351,7 @@ class Evaluator:
     def band_rule(self, venue: str, tally: Tally) -> ir.BandRule | None:
         """The band of ``tally`` at ``venue``: ``band(venue, tally).band`` without building the result."""
         entry = self._bands.get(venue)
-        den = getattr(tally, self._denominator)
+        den = getattr(tally, self.base(venue))
         if entry is None or den is None or den <= 0:
             return None
         low = tally.low
@@ -355,7 +361,7 @@ class Evaluator:
         return None
 
     def band(self, venue: str, tally: Tally) -> VenueResult:
-        den = self.denominator(tally)
+        den = tally.get(self.base(venue))
         valid = self.session_valid(tally)
         entry = self._bands.get(venue)
         if entry is None or den is None or den <= 0:
@@ -381,9 +387,10 @@ class Evaluator:
                 q = self.policy.quorum
                 trace.append(Step("session", "quorum", f"{v}: {t.present} present of {t.convened} convened, below {q.ratio}", q.cite))
             if r.band is not None:
-                den = self.denominator(t)
+                base = self.base(v)
                 then = self._then(r.band)
-                trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {den} {self._denominator} (share {r.share}) → {r.band.label}{then}", r.band.cite))
+                trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {t.get(base)} {base} (share {r.share}) → {r.band.label}{then}",
+                                  r.band.cite))
         outcome = self.outcome(plan, results)
         if outcome is not None and len(plan.venues) >= 2 and self.policy.combine and outcome == self.policy.combine.outcome:
             trace.append(Step("outcome", outcome, self.policy.combine.label, self.policy.combine.cite))

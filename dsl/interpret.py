@@ -179,8 +179,7 @@ def interpret_plan(policy: ir.Policy, cadre: Cadre, year: int | None = None) -> 
 
 def interpret_band(policy: ir.Policy, venue: str, tally: Tally) -> VenueResult:
     """Share, session validity and band of one tally (as :meth:`Evaluator.band`)."""
-    denominator = policy.share.denominator if policy.share else "collected"
-    den = tally.get(denominator)
+    den = tally.get(policy.base_at(venue))
     q = policy.quorum
     if q is None or tally.present is None or tally.convened is None:
         valid = True
@@ -197,7 +196,6 @@ def interpret_band(policy: ir.Policy, venue: str, tally: Tally) -> VenueResult:
 def interpret_decide(policy: ir.Policy, cadre: Cadre, tallies: Mapping[str, Tally], year: int | None = None) -> Decision:
     """The whole decision for one cadre (as :meth:`Evaluator.decide`)."""
     plan = interpret_plan(policy, cadre, year)
-    denominator = policy.share.denominator if policy.share else "collected"
     trace = list(plan.trace)
     results = []
     for v in plan.venues:
@@ -213,7 +211,8 @@ def interpret_decide(policy: ir.Policy, cadre: Cadre, tallies: Mapping[str, Tall
             trace.append(Step("session", "quorum", f"{v}: {t.present} present of {t.convened} convened, below {q.ratio}", q.cite))
         if r.band is not None:
             then = "".join(f"; phải: {m}" for m in r.band.must) + "".join(f"; hoặc: {o}" for o in r.band.may)
-            trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {t.get(denominator)} {denominator} (share {r.share})"
+            base = policy.base_at(v)
+            trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {t.get(base)} {base} (share {r.share})"
                               f" → {r.band.label}{then}", r.band.cite))
     outcome: str | None
     if not plan.venues:

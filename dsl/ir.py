@@ -16,14 +16,16 @@ drafters). For a roster row with ``level``, ``titles`` and facts, in vote year `
    active rule proposes its items in order: ``v`` always; ``v when c`` if ``c``; ``v otherwise`` if
    no earlier item of that rule was proposed. ``proposed`` = the union over active rules, in venue
    priority order (the order venues are declared); ``venues`` = the first ``max_venues`` of it.
-5. At each venue, with its tally: ``share = low / D`` (``D`` the declared denominator, ``D > 0``);
+5. At each venue, with its tally: ``share = low / D`` with ``D`` the **base** of the band set applied
+   there (:meth:`Policy.base_at`: its ``over FIELD``, else the ``share`` denominator of the text that
+   declares it, else ``collected``; ``D > 0``);
    the session is valid ⇔ no quorum rule, or ``present``/``convened`` absent, or
    ``present OP ratio × convened``; the band is the first band of the set applied at that venue
    whose condition holds (``None`` if none holds).
 6. ``outcome`` = ``None`` without venues; else ``missing_tally`` if a venue has no tally; else
    ``invalid_session`` if a session is invalid; else the combined outcome (``two_venues``) when there
    are two or more venues and the policy declares one; else the band of the first venue (``None``
-   when no band holds). ``evaluate`` refuses a policy that allows two venues without ``two_venues``.
+   when no band holds).
 """
 
 from __future__ import annotations
@@ -40,10 +42,17 @@ _NOSPAN = field(default=Span("<unknown>", 1, 1, 1, 1), compare=False, repr=False
 Op = Literal["=", "!=", "<", "<=", ">", ">="]
 STATUSES = ("voted", "exempt", "out_of_scope")
 SPECIAL_OUTCOMES = ("missing_tally", "invalid_session")
-TALLY_FIELDS = ("issued", "collected", "high", "confidence", "low", "convened", "present")
+TALLY_FIELDS = ("issued", "collected", "high", "confidence", "low", "convened", "present", "members")
+#: The optional count columns of a tally row (a row may leave them empty).
+OPTIONAL_COUNTS = ("convened", "present", "members")
 #: The columns every roster has (brief §3); each fact of the policy adds one (:meth:`Policy.roster_columns`).
 ROSTER_IDENTITY = ("cadre_id", "full_name", "level", "unit", "titles")
 DENOMINATORS = ("collected", "issued", "convened", "present")
+#: What a share may be counted over: the ``share`` denominators, and ``members`` (all members of the
+#: voting body, tổng số đại biểu) for a band set that says ``over members``.
+BASES = (*DENOMINATORS, "members")
+#: The base when a policy states none.
+DEFAULT_BASE = "collected"
 
 
 @dataclass(frozen=True)
@@ -278,6 +287,7 @@ class BandSet:
     refines: str | None = None
     refined: BandSet | None = field(default=None, compare=False, repr=False)
     span: Span = _NOSPAN
+    base: str | None = None  # ``over FIELD`` (one of BASES); None: the policy's share denominator
 
     def band(self, code: str) -> BandRule:
         return next(b for b in self.bands if b.code == code)
@@ -388,6 +398,23 @@ class Policy:
     span: Span = _NOSPAN
 
     # -- convenience look-ups (pure functions of the fields)
+    def default_base(self) -> str:
+        """The base of a band set that names none: the ``share`` denominator, else ``collected``."""
+        return self.share.denominator if self.share else DEFAULT_BASE
+
+    def base_of(self, band_set: BandSet) -> str:
+        """What the shares of ``band_set`` are counted over (the one place every backend asks)."""
+        return band_set.base or self.default_base()
+
+    def base_at(self, venue: str) -> str:
+        """The base of the share at ``venue``: that of the band set applied there."""
+        bs = self.band_set_at(venue)
+        return self.base_of(bs) if bs is not None else self.default_base()
+
+    def bases(self) -> frozenset[str]:
+        """Every base some venue of the policy counts over."""
+        return frozenset(self.base_at(v) for v in self.venue_codes()) or frozenset({self.default_base()})
+
     def band_set_at(self, venue: str) -> BandSet | None:
         for app in self.band_at:
             if venue in app.venues:

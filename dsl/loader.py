@@ -42,8 +42,9 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-#: The largest policy file read (bytes).
+#: The largest policy file read (bytes), and how deep imports may nest.
 MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 64
 
 
 def policy_root(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> Path:
@@ -62,34 +63,21 @@ class _Loader:
     def _refused(self, given: Path, path: Path, at: Span | None) -> bool:
         """Report E005 (without reading the file) when ``path`` (resolved) may not be read."""
         shown = display_path(given)
-        where = at or Span.unknown(shown)
-        if not path.is_relative_to(self.root):
-            self.collector.error("E005", f"{shown} is outside the policy root {display_path(self.root)}", where,
-                                 "imports stay in the folder of the policy given (and its sub-folders); "
-                                 "give --policy-root DIR to allow a wider folder")
-            return True
-        if path.suffix != ".policy":
-            self.collector.error("E005", f"{shown} is not a .policy file", where, "name policy files *.policy")
-            return True
-        if path in self.unsaved:
+        problem = refusal(given, self.root, unsaved=path in self.unsaved)
+        if problem is None:
             return False
-        try:
-            st = path.stat()
-        except OSError:
-            return False  # missing or unreadable: reported when it is read
-        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # a folder is E001 when read
-            self.collector.error("E005", f"{shown} is not a regular file", where, "a policy is a text file")
-            return True
-        if st.st_size > MAX_BYTES:
-            self.collector.error("E005", f"{shown} is larger than {MAX_BYTES // (1024 * 1024)} MB", where,
-                                 "a policy is a short text; is this the right file?")
-            return True
-        return False
+        message, hint = problem
+        self.collector.error("E005", f"{shown} {message}", at or Span.unknown(shown), hint)
+        return True
 
     def load(self, given: Path, stack: tuple[Path, ...], at: Span | None) -> ir.Policy | None:
         path = given.resolve()
         if path in self.done:
             return self.done[path]
+        if len(stack) >= MAX_DEPTH:
+            self.collector.error("E005", f"imports nest deeper than {MAX_DEPTH} files", at or Span.unknown(display_path(given)),
+                                 "a plan imports its central texts directly; flatten the chain")
+            return None
         if self._refused(given, path, at):
             return None
         shown = display_path(path)
@@ -158,6 +146,30 @@ class _Loader:
         policy = replace(policy, sha256=digest)
         self.done[path] = policy
         return policy
+
+
+def refusal(given: Path, root: Path, unsaved: bool = False) -> tuple[str, str] | None:
+    """Why the policy file ``given`` may not be read under ``root`` — (message after its name, hint) — or
+    None. Looks at the file's name and metadata only: a refused file is never opened."""
+    path = given.resolve()
+    if not path.is_relative_to(root):
+        return (f"is outside the policy root {display_path(root)}",
+                "imports stay in the folder of the policy given (and its sub-folders); give --policy-root DIR to allow a wider folder")
+    if path.suffix != ".policy":
+        return "is not a .policy file", "name policy files *.policy"
+    if unsaved:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # missing or unreadable: reported when it is read
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # a folder is E001 when read
+        return "is not a regular file", "a policy is a text file"
+    if st.st_size > MAX_BYTES:
+        return f"is larger than {MAX_BYTES // (1024 * 1024)} MB", "a policy is a short text; is this the right file?"
+    if st.st_size == 0 and path.is_relative_to("/proc"):
+        return "is not a regular file", "a policy is a text file"
+    return None
 
 
 def read_policy_bytes(path: Path) -> bytes:

@@ -604,7 +604,15 @@ class _Lowerer:
                 refined = self._imported(d.refines, "band_sets", "band set") if d.refines.alias else None
                 if d.refines.alias is None:
                     self.err("E207", "a band set refines a band set of an imported policy", d.refines.span, "write: refines alias.name")
-            sets[d.name.text] = ir.BandSet(d.name.text, tuple(bands), str(d.refines) if d.refines else None, refined, d.span)
+            base = None
+            if d.base is not None:
+                if d.base.text in ir.BASES:
+                    base = d.base.text
+                else:
+                    self.err("E202", f"unknown base '{d.base.text}'", d.base.span,
+                             did_you_mean(d.base.text, ir.BASES) or "one of: " + ", ".join(ir.BASES))
+            sets[d.name.text] = ir.BandSet(d.name.text, tuple(bands), str(d.refines) if d.refines else None, refined, d.span,
+                                           base)
         applications = []
         applied: dict[str, Span] = {}
         for a in applies:
@@ -618,7 +626,10 @@ class _Lowerer:
                 if found is None:
                     continue
                 name = str(a.bands)
-                sets[name] = ir.BandSet(name, found.bands, found.refines, found.refined, found.span)
+                # an imported set keeps the base of the text that declares it (its `over`, else that
+                # text's share denominator): importing texts that count differently is no conflict
+                owner = self.imports[a.bands.alias]
+                sets[name] = ir.BandSet(name, found.bands, found.refines, found.refined, found.span, owner.base_of(found))
             for v in a.venues:
                 self.venue_code(v)
                 if v.text in applied:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import unicodedata
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
@@ -43,6 +44,13 @@ def keywords() -> frozenset[str]:
             out.add(value)
     return frozenset(out)
 
+
+
+@dataclass(frozen=True)
+class _Over:
+    """``over FIELD`` of a band set, on its way into :class:`dsl.syntax.Bands`."""
+
+    name: s.Name
 
 class _Build(Transformer):
     """Lark tree → syntax nodes. Problems found here (bad dates, numbers) go to ``collector``."""
@@ -298,7 +306,13 @@ class _Build(Transformer):
         refines = None
         if rest and isinstance(rest[0], s.QualName):
             refines, rest = rest[0], rest[1:]
-        return s.Bands(name, refines, tuple(rest), self._span(meta))
+        base = None
+        if rest and isinstance(rest[0], _Over):
+            base, rest = rest[0].name, rest[1:]
+        return s.Bands(name, refines, tuple(rest), self._span(meta), base)
+
+    def bands_over(self, items):
+        return _Over(self._name(items[0]))
 
     @v_args(meta=True)
     def apply(self, meta, items):

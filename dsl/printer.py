@@ -181,7 +181,8 @@ class _Printer:
                 self.cite(it.cite, 2)
             case s.Bands():
                 refines = f" refines {it.refines}" if it.refines else ""
-                self.line(f"bands {it.name.text}{refines} {{")
+                over = f" over {it.base.text}" if it.base else ""
+                self.line(f"bands {it.name.text}{refines}{over} {{")
                 for i, b in enumerate(it.bands):
                     if i:
                         self.line("")

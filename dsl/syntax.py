@@ -296,6 +296,7 @@ class Bands:
     refines: QualName | None
     bands: tuple[Band, ...]
     span: Span = _NOSPAN
+    base: Name | None = None  # ``over FIELD``
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ and every backend that must agree with them (the Z3 encoder's domain of an ``int
 its rule here:
 
 - a **whole number** is written in ASCII digits ``0``–``9`` only, at most :data:`MAX_DIGITS` of
-  them, with surrounding spaces ignored: no sign, no ``_``, no full-width or other digits, no
+  them, with surrounding white space ignored: no sign, no ``_``, no full-width or other digits, no
   exponent. So every number a reader accepts lies in ``0 … MAX_WHOLE``.
 - a **boolean** is ``true``/``false``, ``yes``/``no``, ``1``/``0``, ``có``/``không``, in any case,
   and ``x`` (a ticked box) for true; an empty cell is false (the reader's rule).
@@ -32,7 +32,7 @@ FALSE = frozenset({"false", "no", "0", "không"})
 
 def whole_number(raw: str) -> int | None:
     """``raw`` as a whole number (see the module docstring), else None."""
-    text = raw.strip(" ")
+    text = raw.strip()
     if not text or len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
         return None
     return int(text)

@@ -30,6 +30,7 @@ import csv
 import hashlib
 import io
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -100,16 +101,16 @@ class _HashingReader(io.RawIOBase):
             _sniff(data)
         if b"\x00" in data:
             at = data.index(b"\x00")
-            raise _BadBytes("nul", self._lines + data.count(b"\n", 0, at) + 1, 0)
+            raise _BadBytes("nul", self._lines + _breaks(data, at) + 1, 0)
         try:
             self._utf8.decode(data)
         except UnicodeDecodeError as exc:
             at = max(exc.start, 0)
             byte = data[at] if at < len(data) else 0
-            raise _BadBytes("utf8", self._lines + data.count(b"\n", 0, at) + 1, byte) from None
+            raise _BadBytes("utf8", self._lines + _breaks(data, at) + 1, byte) from None
         self.digest.update(data)
         self.bytes_read += len(data)
-        self._lines += data.count(b"\n")
+        self._lines += _breaks(data, len(data))
         n = len(data)
         buffer[:n] = data
         return n
@@ -123,6 +124,13 @@ class _HashingReader(io.RawIOBase):
     def close(self) -> None:
         self._source.close()
         super().close()
+
+
+def _breaks(data: bytes, end: int) -> int:
+    """Line breaks in ``data[:end]``: ``\\n``, ``\\r\\n`` and a lone ``\\r`` (old Mac files) each count one."""
+    lf = data.count(b"\n", 0, end)
+    cr = data.count(b"\r", 0, end)
+    return lf + cr - data.count(b"\r\n", 0, end) if cr else lf
 
 
 class _BadBytes(Exception):
@@ -216,8 +224,8 @@ def _nfc(text: Iterable[str]) -> Iterator[str]:
 
 
 def _is_empty_line(line: str) -> bool:
-    """A line with no data: blank, or only separators and spaces (Excel's ``,,,,,,`` rows)."""
-    return not line.strip().strip(",;\t ").strip()
+    """A line with no data: blank, or only separators, spaces and empty quotes (Excel's ``,,,,,,`` rows)."""
+    return not line.strip().strip(",;\t \"").strip()
 
 
 def _header(path: str, what: str, required: Sequence[str], text: io.TextIOWrapper,
@@ -254,11 +262,13 @@ def _header(path: str, what: str, required: Sequence[str], text: io.TextIOWrappe
             break
     missing = [c for c in required if c not in header]
     if missing:
-        hints = [h for h in (did_you_mean(m, header) for m in missing) if h]
+        near = header if len(header) <= 500 else [h for h in header if len(h) <= 40][:500]  # bounded cost
+        hints = [h for h in (did_you_mean(m, near) for m in missing) if h]
         hint = hints[0] if hints else "the header must contain: " + ",".join(required)
         cols = ", ".join(f"'{m}'" for m in missing)
         raise InputError(path, line_no, f"missing column{'s' if len(missing) > 1 else ''} {cols} in the {what} file", hint)
-    dupes = sorted({h for h in header if header.count(h) > 1 and h})
+    counts = Counter(header)
+    dupes = sorted(h for h, n in counts.items() if n > 1 and h)
     if dupes:
         raise InputError(path, line_no, f"column '{dupes[0]}' appears twice in the header")
     return lines, header, delimiter, before
@@ -315,6 +325,11 @@ def _stream_error(path: str, what: str, exc: BaseException, line: int) -> InputE
             return InputError(path, line, f"cannot read the {what} file: {exc.strerror or type(exc).__name__}")
         case _:
             return InputError(path, line, f"the {what} file is not UTF-8")
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Input text quoted in a message: at most ``limit`` characters (a 1 MB cell is not echoed whole)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

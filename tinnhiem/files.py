@@ -36,6 +36,9 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 STDIN_NAMES = ("-", "/dev/stdin")
+#: UTF-8 can encode every character but a lone surrogate — what Python makes of a file name that is not
+#: UTF-8 (``r\\xff.csv``); such a name is written as ``\\udcff`` rather than crash the report.
+_UNENCODABLE = "backslashreplace"
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,12 @@ def output(path: str | None, *, newline: str = "") -> Iterator[TextIO]:
     UTF-8; ``newline=""`` writes the text as given. An exception (or Ctrl-C) inside the block removes
     the temporary file and leaves ``path`` as it was."""
     if path is None or path == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        with _stdout(newline) as fh:
+            yield fh
         return
     if _is_special(path):
         try:
-            fh = open(path, "w", encoding="utf-8", newline=newline)  # noqa: SIM115
+            fh = open(path, "w", encoding="utf-8", errors=_UNENCODABLE, newline=newline)  # noqa: SIM115
         except OSError as exc:
             raise os_error(exc, f"cannot write {path}") from None
         with fh:
@@ -165,7 +168,7 @@ def output(path: str | None, *, newline: str = "") -> Iterator[TextIO]:
         raise os_error(exc, f"cannot write {path}") from None
     done = False
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=_UNENCODABLE, newline=newline) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -178,11 +181,36 @@ def output(path: str | None, *, newline: str = "") -> Iterator[TextIO]:
                 os.unlink(tmp)
 
 
+@contextlib.contextmanager
+def _stdout(newline: str) -> Iterator[TextIO]:
+    """Standard output as a buffered UTF-8 text stream of our own. A buffered writer writes every byte
+    or raises: with ``PYTHONUNBUFFERED=1`` Python's own ``sys.stdout`` writes straight to the file
+    descriptor and may stop after part of a large write to a pipe whose reader left (``| head``),
+    without an error — a report cut short that looks complete."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        yield sys.stdout  # not a file descriptor (a test's capture): Python's stream is all there is
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()
+    raw = io.FileIO(fd, "w", closefd=False)
+    fh = io.TextIOWrapper(io.BufferedWriter(raw, 1 << 16), encoding="utf-8", errors=_UNENCODABLE, newline=newline)
+    try:
+        yield fh
+        fh.flush()
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            fh.detach()  # leave the descriptor open: it is the process's stdout
+
+
 def write_output(path: str | None, text: str, *, newline: str = "") -> None:
     """Write the whole ``text`` to ``path`` (None: standard output) as :func:`output` does."""
     try:
         with output(path, newline=newline) as fh:
             fh.write(text)
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): not an error of ours (see tinnhiem.cli.main)
     except OSError as exc:
         raise os_error(exc, f"cannot write {path or 'the output'}") from None
 

@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from dsl import ir
-from dsl.evaluator import Decision, Plan
+from dsl.evaluator import Decision, Plan, Tally
 from tinnhiem.csvio import safe_cell
 from tinnhiem.roster import Rejected, Roster, RosterEntry
 
@@ -39,6 +39,33 @@ def percent(share: Fraction) -> str:
     if 2 * rest >= hundredths.denominator:
         whole += 1
     return f"{whole // 100}.{whole % 100:02d}%"
+
+
+def percent_vi(share: Fraction) -> str:
+    """A share as the official texts write it: two decimals rounded half up, a decimal comma, trailing
+    zeros dropped (``97,5%``, ``1,24%``, ``100%``)."""
+    text = percent(share)[:-1].rstrip("0").rstrip(".")
+    return text.replace(".", ",") + "%"
+
+
+LEVELS = ("high", "confidence", "low")
+
+
+def counts_block(t: Tally, base: str) -> dict[str, Any]:
+    """Each level of a tally over the venue's base: the count of the base, each level's exact share and
+    its percentage (``percents``, in the official form) — the figures of a confirming resolution. Both
+    writers of the per-cadre output (:func:`evaluate_entry`, :mod:`tinnhiem.stream`) take them from here."""
+    den = t.get(base)
+    shares: dict[str, str | None] = {}
+    percents: dict[str, str | None] = {}
+    for level in LEVELS:
+        n = t.get(level)
+        if den and n is not None:
+            f = Fraction(n, den)
+            shares[level], percents[level] = f"{f.numerator}/{f.denominator}", percent_vi(f)
+        else:
+            shares[level] = percents[level] = None
+    return {"members": t.members, "base": base, "base_count": den, "shares": shares, "percents": percents}
 
 
 def _policy_block(policy: ir.Policy) -> dict[str, Any]:
@@ -91,7 +118,8 @@ def evaluate_entry(policy: ir.Policy, entry: RosterEntry, decision: Decision) ->
             item.update({
                 "issued": t.issued, "collected": t.collected, "high": t.high, "confidence": t.confidence, "low": t.low,
                 "convened": t.convened, "present": t.present,
-                "denominator": policy.share.denominator if policy.share else "collected",
+                "denominator": policy.base_at(r.venue),
+                **counts_block(t, policy.base_at(r.venue)),
                 "low_share": f"{r.share.numerator}/{r.share.denominator}" if r.share is not None else None,
                 "percent": percent(r.share) if r.share is not None else None,
                 "session_valid": r.session_valid,

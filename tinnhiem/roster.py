@@ -14,7 +14,7 @@ from dsl import ir
 from dsl.diagnostics import did_you_mean
 from dsl.evaluator import Cadre
 from dsl.values import FACT_YEARS, boolean, whole_number, why_not_whole
-from tinnhiem.csvio import InputError, open_csv
+from tinnhiem.csvio import InputError, open_csv, shown
 
 IDENTITY = ir.ROSTER_IDENTITY
 
@@ -83,13 +83,13 @@ def read_roster(path: str, policy: ir.Policy) -> Roster:
             rejected.append(Rejected(path, line, "cadre_id is empty", cid))
             continue
         if cid in seen:
-            rejected.append(Rejected(path, line, f"cadre_id '{cid}' already appears on line {seen[cid]}; the first row stands", cid))
+            rejected.append(Rejected(path, line, f"cadre_id '{shown(cid)}' already appears on line {seen[cid]}; the first row stands", cid))
             continue
         raw_level = fields[i_level].strip()
         level = levels.get(raw_level)
         if level is None:
             hint = did_you_mean(raw_level, levels)
-            rejected.append(Rejected(path, line, f"unknown level '{raw_level}'" + (f" — {hint}" if hint else f" (one of: {', '.join(levels)})"), cid))
+            rejected.append(Rejected(path, line, f"unknown level '{shown(raw_level)}'" + (f" — {hint}" if hint else f" (one of: {', '.join(levels)})"), cid))
             continue
         raw_titles = fields[i_titles]
         parsed = titles_seen.get(raw_titles)
@@ -120,7 +120,7 @@ def _titles(raw: str, policy: ir.Policy) -> tuple[str, frozenset[str], str] | st
     for c in codes:
         if c not in known:
             hint = "separate title codes with ';'" if any(sep in c for sep in ",| ") else did_you_mean(c, known)
-            return f"unknown title code '{c}'" + (f" — {hint}" if hint else "")
+            return f"unknown title code '{shown(c)}'" + (f" — {hint}" if hint else "")
     return raw, frozenset(codes), ";".join(codes)
 
 

@@ -68,7 +68,7 @@ class _Venue:
         band = result.band
         self.share = result.share is not None
         self.session_valid = result.session_valid
-        self.denominator = policy.share.denominator if policy.share else "collected"
+        self.denominator = policy.base_at(result.venue)  # what the share here is counted over
         self.band = band.code if band else None
         self.band_label = band.label if band else None
         self.band_set = result.band_set
@@ -109,7 +109,6 @@ class Decider:
         self._shares: dict[tuple[int, int], tuple[str, str]] = {}
         self._titles: dict[frozenset[str], tuple[list[str], str]] = {}
         self._made: list[_Kind | _Head] = []  # every kind and head made (they count their cadres)
-        self._denominator = policy.share.denominator if policy.share else "collected"
         self._band_venues = frozenset(v for v in policy.venue_codes() if policy.band_set_at(v) is not None)
 
     # ---- plans ------------------------------------------------------------------------------------
@@ -147,7 +146,7 @@ class Decider:
             if t is None:
                 key.append(None)
                 continue
-            den = getattr(t, self._denominator)
+            den = t.get(ev.base(venue))
             key.append((id(ev.band_rule(venue, t)), ev.session_valid(t), den is not None and den > 0 and venue in self._band_venues))
         k = tuple(key)
         kind = self._kinds.get(k)
@@ -211,11 +210,12 @@ class Decider:
             if t is None:
                 venues.append({"venue": v.venue, **_MISSING_OBJECT, "consequences": []})
                 continue
-            share, pct = self._share(t.low, t.get(self._denominator)) if v.share else (None, None)  # type: ignore[arg-type]
+            share, pct = self._share(t.low, t.get(v.denominator)) if v.share else (None, None)  # type: ignore[arg-type]
             venues.append({
                 "venue": v.venue, "tally": "present",
                 "issued": t.issued, "collected": t.collected, "high": t.high, "confidence": t.confidence, "low": t.low,
                 "convened": t.convened, "present": t.present, "denominator": v.denominator,
+                **report.counts_block(t, v.denominator),
                 "low_share": share, "percent": pct, "session_valid": v.session_valid,
                 "band": v.band, "band_label": v.band_label, "band_set": v.band_set,
                 "consequences": list(v.consequences), "must": list(v.must), "options": list(v.options), "cite": v.cite,
@@ -267,7 +267,7 @@ class Decider:
                 rows.append([*head, v.venue_cell, "", "", "", "", "", v.band_cell, v.consequences_cell,
                              outcome, cites, "", entry.line, "", *extra])
                 continue
-            share, pct = self._share(t.low, getattr(t, self._denominator)) if v.share else ("", "")
+            share, pct = self._share(t.low, getattr(t, v.denominator)) if v.share else ("", "")
             rows.append([*head, v.venue_cell, t.issued, t.collected, t.low, share, pct, v.band_cell, v.consequences_cell,
                          outcome, cites, "", entry.line, "", *extra])
         return rows

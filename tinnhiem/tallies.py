@@ -21,11 +21,11 @@ from dsl import ir
 from dsl.diagnostics import did_you_mean
 from dsl.evaluator import Plan, Tally
 from dsl.values import MAX_DIGITS, whole_number, why_not_whole
-from tinnhiem.csvio import CsvFile, open_csv
+from tinnhiem.csvio import CsvFile, open_csv, shown
 from tinnhiem.roster import Rejected
 
 REQUIRED = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low")
-OPTIONAL = ("convened", "present")
+OPTIONAL = ir.OPTIONAL_COUNTS  # convened, present, members
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +97,11 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
     i_cid, i_venue = col["cadre_id"], col["venue"]
     counted = tuple((name, col[name]) for name in REQUIRED[2:])
     i_issued, i_collected, i_high, i_conf, i_low = (i for _, i in counted)
-    i_convened, i_present = col.get("convened"), col.get("present")
-    optional = tuple((name, i) for name, i in (("convened", i_convened), ("present", i_present)) if i is not None)
+    i_convened, i_present, i_members = col.get("convened"), col.get("present"), col.get("members")
+    optional = tuple((name, i) for name, i in (("convened", i_convened), ("present", i_present), ("members", i_members))
+                     if i is not None)
     venues = policy.venue_codes()
-    denominator = policy.share.denominator if policy.share else "collected"
+    base_at = {v: policy.base_at(v) for v in venues}  # what each venue's share is counted over
     seen: dict[tuple[str, str], int] = {}
     hints = _CadreHints(roster_ids)
     for line, fields in f.records:
@@ -111,7 +112,7 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
         venue = fields[i_venue].strip()
         if venue not in venues:
             hint = did_you_mean(venue, venues)
-            yield Rejected(path, line, f"unknown venue '{venue}'" + (f" — {hint}" if hint else f" (one of: {', '.join(venues)})"), cid)
+            yield Rejected(path, line, f"unknown venue '{shown(venue)}'" + (f" — {hint}" if hint else f" (one of: {', '.join(venues)})"), cid)
             continue
         five = (fields[i_issued], fields[i_collected], fields[i_high], fields[i_conf], fields[i_low])
         digits = "".join(five)
@@ -127,37 +128,38 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
         if problem is None:
             convened = _optional(fields, i_convened)
             present = _optional(fields, i_present)
-            if convened is _BAD or present is _BAD:
+            members = _optional(fields, i_members)
+            if convened is _BAD or present is _BAD or members is _BAD:
                 problem = ""
         if problem is not None:
             yield Rejected(path, line, _first_problem(fields, counted, optional), cid)
             continue
-        problem = _check(issued, collected, high, conf, low, convened, present, denominator)  # type: ignore[arg-type]
+        problem = _check(issued, collected, high, conf, low, convened, present, members, base_at[venue])  # type: ignore[arg-type]
         if problem is not None:
             yield Rejected(path, line, problem, cid)
             continue
         if cid in roster_rejected:
-            yield Rejected(path, line, f"cadre '{cid}' was rejected in the roster (line {roster_rejected[cid]})", cid)
+            yield Rejected(path, line, f"cadre '{shown(cid)}' was rejected in the roster (line {roster_rejected[cid]})", cid)
             continue
         plan = plans.get(cid)
         if plan is None:
             hint = hints(cid)
-            yield Rejected(path, line, f"cadre '{cid}' is not in the roster" + (f" — {hint}" if hint else ""), cid)
+            yield Rejected(path, line, f"cadre '{shown(cid)}' is not in the roster" + (f" — {hint}" if hint else ""), cid)
             continue
         if plan.status != "voted":
             what = "exempt" if plan.status == "exempt" else "out of scope"
-            yield Rejected(path, line, f"cadre '{cid}' is {what}: no vote is taken", cid)
+            yield Rejected(path, line, f"cadre '{shown(cid)}' is {what}: no vote is taken", cid)
             continue
         if venue not in plan.venues:
             planned = ", ".join(plan.venues) or "none"
-            yield Rejected(path, line, f"cadre '{cid}' is not voted at '{venue}' (planned: {planned})", cid)
+            yield Rejected(path, line, f"cadre '{shown(cid)}' is not voted at '{venue}' (planned: {planned})", cid)
             continue
         key = (cid, venue)
         first = seen.setdefault(key, line)
         if first != line:
-            yield Rejected(path, line, f"a tally for '{cid}' at '{venue}' already appears on line {first}; the first stands", cid)
+            yield Rejected(path, line, f"a tally for '{shown(cid)}' at '{venue}' already appears on line {first}; the first stands", cid)
             continue
-        yield TallyRow(line, cid, Tally(venue, issued, collected, high, conf, low, convened, present))
+        yield TallyRow(line, cid, Tally(venue, issued, collected, high, conf, low, convened, present, members))
 
 
 class _CadreHints:
@@ -198,8 +200,9 @@ class _CadreHints:
 
 
 def _check(issued: int, collected: int, high: int, conf: int, low: int, convened: int | None, present: int | None,
-           denominator: str) -> str | None:
-    """Why a row of valid counts is inconsistent, or None."""
+           members: int | None, base: str) -> str | None:
+    """Why a row of valid counts is inconsistent, or None: the schema of a count, stated for the symbolic
+    side by :func:`checker.encode.tally_schema` (the two are held equal by the tests)."""
     if high + conf + low > collected:
         return f"high + confidence + low = {high + conf + low} is more than the {collected} ballots collected"
     if collected > issued:
@@ -208,9 +211,14 @@ def _check(issued: int, collected: int, high: int, conf: int, low: int, convened
         return "convened and present go together: give both or neither"
     if convened is not None and present is not None and present > convened:
         return f"present ({present}) is more than convened ({convened})"
-    den = {"collected": collected, "issued": issued, "convened": convened, "present": present}[denominator]
+    if members is not None and issued > members:
+        return f"issued ({issued}) is more than the {members} members of the body"
+    if members is not None and convened is not None and convened > members:
+        return f"convened ({convened}) is more than the {members} members of the body"
+    den = {"collected": collected, "issued": issued, "convened": convened, "present": present, "members": members}[base]
     if den is None:
-        return f"the policy computes the share over '{denominator}', which this row does not give"
+        return f"the policy computes the share over '{base}' at this venue, which this row does not give"
     if den == 0:
-        return f"no ballots {denominator} ({denominator} = 0): the share of low votes is undefined"
+        return f"no ballots {base} ({base} = 0): the share of low votes is undefined" if base != "members" \
+            else "members = 0: the share of low votes is undefined"
     return None
