@@ -72,9 +72,12 @@ TALLY_REQUIRED = ("cadre_id", "venue", "issued", "collected", "high", "confidenc
 
 
 
+PARAPHRASE = " — QD96 Điều 6 (diễn giải)"  # the citation of the schema of a count, as qd96.policy declares it
+
+
 def whole_number(raw: str) -> int | None:
     """A count or a year: ASCII digits only, at most 18 of them (the input rule of the brief's readers)."""
-    text = raw.strip(" ")
+    text = raw.strip()
     return int(text) if text and len(text) <= 18 and text.isascii() and text.isdigit() else None
 
 
@@ -281,17 +284,17 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                 continue
             issued, collected, high, conf, low = counts
             convened, present = session
-            if high + conf + low > collected:
-                reject(f"high + confidence + low = {high + conf + low} is more than the {collected} ballots collected")
-                continue
-            if collected > issued:
-                reject(f"collected ({collected}) is more than issued ({issued})")
-                continue
             if (convened is None) != (present is None):
                 reject("convened and present go together: give both or neither")
                 continue
+            if high + conf + low > collected:
+                reject(f"high + confidence + low ({high + conf + low}) is more than collected ({collected}){PARAPHRASE}")
+                continue
+            if collected > issued:
+                reject(f"collected ({collected}) is more than issued ({issued}){PARAPHRASE}")
+                continue
             if convened is not None and present is not None and present > convened:
-                reject(f"present ({present}) is more than convened ({convened})")
+                reject(f"present ({present}) is more than convened ({convened}){PARAPHRASE}")
                 continue
             if collected == 0:
                 reject("no ballots collected (collected = 0): the share of low votes is undefined")

@@ -261,7 +261,8 @@ class _Pair:
         ints = {n: z3.Int(f"tally|{v}|{n}", ctx) for n in ir.TALLY_FIELDS}
         t = TallyVars(f"tally|{v}", z3.Bool(f"tally|{v}|given", ctx), **ints, quorum_given=z3.Bool(f"tally|{v}|quorum_given", ctx),
                       members_given=z3.Bool(f"tally|{v}|members_given", ctx))
-        self.raw += tally_schema(t)
+        # a tally both versions read: it satisfies both schemas
+        self.raw += tally_schema(t, self.pol["old"].invariants() + self.pol["new"].invariants())
         return t
 
     # ---- what each schema admits

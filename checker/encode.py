@@ -201,22 +201,24 @@ def rule_ref(kind: str, decl: object, name: str | None = None) -> RuleRef:
                    getattr(decl, "span", Span.unknown()))
 
 
-def tally_schema(t: TallyVars) -> list[z3.BoolRef]:
+def tally_schema(t: TallyVars, invariants: tuple[ir.Invariant, ...]) -> list[z3.BoolRef]:
     """What the tally reader (:mod:`tinnhiem.tallies`) accepts of a row, as constraints — the one
     statement of the schema on the symbolic side (the encoder, ``diff``): every count a whole number
-    of at most 18 digits, ``high + confidence + low ≤ collected ≤ issued``, ``present ≤ convened``
-    (both or neither), ``issued ≤ members`` and ``convened ≤ members`` where ``members`` is given."""
+    of at most 18 digits; ``convened``/``present`` both given or neither, ``members`` given or not (an
+    absent field is 0); and each invariant of the policy (:meth:`dsl.ir.Policy.invariants`) wherever
+    the optional fields it names are given."""
     ints = [t.field(n) for n in ir.TALLY_FIELDS]
-    return [
+    out = [
         *(z3.And(v >= 0, v <= MAX_WHOLE) for v in ints),  # the reader's whole numbers
-        t.high + t.confidence + t.low <= t.collected,
-        t.collected <= t.issued,
-        t.present <= t.convened,
         z3.Implies(z3.Not(t.quorum_given), z3.And(t.convened == 0, t.present == 0)),
         z3.Implies(z3.Not(t.members_given), t.members == 0),
-        z3.Implies(t.members_given, t.issued <= t.members),
-        z3.Implies(z3.And(t.quorum_given, t.members_given), t.convened <= t.members),
     ]
+    given = {"convened": t.quorum_given, "present": t.quorum_given, "members": t.members_given}
+    for inv in invariants:
+        holds = _ops(inv.op, z3.Sum(*[t.field(f) for f in inv.left]), z3.Sum(*[t.field(f) for f in inv.right]))
+        guards = list({id(given[f]): given[f] for f in inv.fields if f in given}.values())
+        out.append(z3.Implies(z3.And(*guards), holds) if guards else holds)
+    return out
 
 
 def all_facts(policy: ir.Policy) -> tuple[ir.FactDecl, ...]:
@@ -321,7 +323,7 @@ class Encoder:
                       quorum_given=self._bool(f"{prefix}|quorum_given", f"tally {prefix}: convened/present given"),
                       members_given=self._bool(f"{prefix}|members_given", f"tally {prefix}: members given"))
         c = self.constraints
-        c.extend(tally_schema(t))
+        c.extend(tally_schema(t, self.policy.invariants()))
         for base in bases or (self.policy.default_base(),):
             if base in ("convened", "present"):
                 c.append(t.quorum_given)

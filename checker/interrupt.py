@@ -27,6 +27,7 @@ import z3
 
 _contexts: weakref.WeakSet[z3.Context] = weakref.WeakSet()
 _interrupted = threading.Event()
+_raised = threading.Event()
 _installed = False
 
 
@@ -54,12 +55,18 @@ def install() -> None:
         # traceback on stderr; instead, raise it again in the main thread, at the next instruction
         if isinstance(info.exc_value, KeyboardInterrupt):
             _interrupted.set()
-            _thread.interrupt_main()
+            threading.Timer(0.05, _again).start()  # not from here: it would land in this hook
             return
         previous(info)
 
     sys.unraisablehook = unraisable
     _installed = True
+
+
+def _again() -> None:
+    """Raise Ctrl-C in the main thread once more, unless a check has already raised it."""
+    if not _raised.is_set():
+        _thread.interrupt_main()
 
 
 def _watch(fd: int) -> None:
@@ -79,5 +86,6 @@ def checked(solver: z3.Solver, answer_of: object) -> z3.CheckSatResult:
     _contexts.add(solver.ctx)
     answer = answer_of()  # type: ignore[operator]
     if _interrupted.is_set():
+        _raised.set()
         raise KeyboardInterrupt
     return answer

@@ -17,7 +17,7 @@ the two to each other.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -226,6 +226,27 @@ def _share_cmp(op: ir.Op, p: int, q: int) -> SharePred:
         case "!=":
             return lambda n, d: n * q != p * d
     raise AssertionError(f"unhandled operator {op}")
+
+
+_BROKEN = {"<=": "is more than", "<": "is not less than", ">=": "is less than", ">": "is not more than",
+           "=": "differs from", "!=": "equals"}
+
+
+def broken_invariant(invariants: Sequence[ir.Invariant], counts: Mapping[str, int | None]) -> str | None:
+    """Why a tally row's ``counts`` break the first invariant they break (each binds only where the
+    fields it names are given), or None: ``high + confidence + low (45) is more than collected (40)``,
+    with the invariant's citation when it has one."""
+    for inv in invariants:
+        values = [counts.get(f) for f in inv.fields]
+        if any(v is None for v in values):
+            continue
+        left = sum(counts[f] for f in inv.left)  # type: ignore[misc]
+        right = sum(counts[f] for f in inv.right)  # type: ignore[misc]
+        if _OPS[inv.op](left, right):
+            continue
+        cite = f" — {inv.cite.label}" if inv.cite else ""
+        return f"{' + '.join(inv.left)} ({left}) {_BROKEN[inv.op]} {' + '.join(inv.right)} ({right}){cite}"
+    return None
 
 
 class Evaluator:

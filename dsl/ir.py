@@ -269,6 +269,36 @@ class QuorumRule:
 
 
 @dataclass(frozen=True)
+class Invariant:
+    """A constraint every tally row satisfies: ``sum(left) OP sum(right)`` over tally fields. It binds a
+    row only where every optional field it names (convened, present, members) is given."""
+
+    left: tuple[str, ...]
+    op: Op
+    right: tuple[str, ...]
+    cite: Citation | None = None
+    span: Span = _NOSPAN
+
+    @property
+    def text(self) -> str:
+        return f"{' + '.join(self.left)} {self.op} {' + '.join(self.right)}"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.left + self.right
+
+
+#: The schema of a count when no text declares one (``tally { … }``): what the readers always checked.
+DEFAULT_INVARIANTS: tuple[Invariant, ...] = (
+    Invariant(("high", "confidence", "low"), "<=", ("collected",)),
+    Invariant(("collected",), "<=", ("issued",)),
+    Invariant(("present",), "<=", ("convened",)),
+    Invariant(("issued",), "<=", ("members",)),
+    Invariant(("convened",), "<=", ("members",)),
+)
+
+
+@dataclass(frozen=True)
 class BandRule:
     code: str
     label: str
@@ -396,6 +426,11 @@ class Policy:
     imports: tuple[tuple[str, Policy], ...] = field(default=(), compare=False, repr=False)
     sha256: str = field(default="", compare=False)
     span: Span = _NOSPAN
+    tally: tuple[Invariant, ...] = ()  # the declared schema of a count (``tally { … }``), own or inherited
+
+    def invariants(self) -> tuple[Invariant, ...]:
+        """What every tally row must satisfy: the declared schema, else :data:`DEFAULT_INVARIANTS`."""
+        return self.tally or DEFAULT_INVARIANTS
 
     # -- convenience look-ups (pure functions of the fields)
     def default_base(self) -> str:

@@ -156,6 +156,8 @@ class _Lowerer:
         ballot = self.ballot(ballot_decl) if ballot_decl else self._inherit("ballot", None)
         share_decl = one_of(s.ShareDecl, "the share")
         share = self.share(share_decl) if share_decl else self._inherit("share", None)
+        tally_decl = one_of(s.TallySchema, "the tally schema")
+        tally = self.tally_schema(tally_decl) if tally_decl else self._inherit("tally", ())
         quorum_decl = one_of(s.Quorum, "the quorum")
         quorum = self.quorum(quorum_decl) if quorum_decl else self._inherit("quorum", None)
         combine_decl = one_of(s.Combine, "two_venues")
@@ -206,6 +208,7 @@ class _Lowerer:
             band_at=band_at, combine=combine, schedule=schedule, provisions=provisions,
             properties=properties, acknowledgements=acks, examples=examples,
             imports=tuple(self.imports.items()), span=header.span if header else Span.unknown(self.pf.path),
+            tally=tally,
         )
 
     def _inherit(self, attr: str, default):
@@ -270,7 +273,8 @@ class _Lowerer:
                         declare("rule", ph.name, "phase")
                 case s.Example():
                     declare("example", it.name, "example")
-                case s.Header() | s.MaxVenues() | s.Ballot() | s.ShareDecl() | s.Quorum() | s.Apply() | s.Combine() | s.Acknowledge():
+                case (s.Header() | s.MaxVenues() | s.Ballot() | s.ShareDecl() | s.Quorum() | s.Apply() | s.Combine() | s.Acknowledge()
+                      | s.TallySchema()):
                     pass
                 case _:
                     raise AssertionError(f"unhandled item {type(it).__name__}")
@@ -560,6 +564,17 @@ class _Lowerer:
                      did_you_mean(x.denominator.text, ir.DENOMINATORS) or "one of: " + ", ".join(ir.DENOMINATORS))
         return ir.ShareRule("low", x.denominator.text, self.cite(x.cite), x.span)
 
+    def tally_schema(self, x: s.TallySchema) -> tuple[ir.Invariant, ...]:
+        out = []
+        for inv in x.invariants:
+            for name in inv.left + inv.right:
+                if name.text not in ir.TALLY_FIELDS:
+                    self.err("E307", f"unknown tally field '{name.text}'", name.span,
+                             did_you_mean(name.text, ir.TALLY_FIELDS) or "one of: " + ", ".join(ir.TALLY_FIELDS))
+            out.append(ir.Invariant(tuple(n.text for n in inv.left), inv.op, tuple(n.text for n in inv.right),  # type: ignore[arg-type]
+                                    self.cite(inv.cite), inv.span))
+        return tuple(out)
+
     def quorum(self, x: s.Quorum) -> ir.QuorumRule:
         if x.counted.text != "present":
             self.err("E202", f"the quorum counts 'present', not '{x.counted.text}'", x.counted.span, did_you_mean(x.counted.text, ["present"]))
@@ -773,6 +788,8 @@ def _essence(value: object) -> object:
             return ("venue", value.code)
         case ir.CombineRule():
             return ("two_venues", value.outcome)
+        case ir.Invariant():
+            return ("invariant", value.left, value.op, value.right)
         case _:
             return value
 

@@ -274,6 +274,18 @@ class _Build(Transformer):
         return s.VenueRule(name, overrides, when, tuple(venue_items), cite, self._span(meta))
 
     @v_args(meta=True)
+    def tally_schema(self, meta, items):
+        return s.TallySchema(tuple(items), self._span(meta))
+
+    @v_args(meta=True)
+    def invariant(self, meta, items):
+        left, op, right, cite = items
+        return s.Invariant(left, _CMP_NORMAL.get(str(op), str(op)), right, cite, self._span(meta))
+
+    def tally_sum(self, items):
+        return tuple(self._name(t) for t in items)
+
+    @v_args(meta=True)
     def ballot(self, meta, items):
         return s.Ballot(tuple(items[:-1]), items[-1], self._span(meta))
 

@@ -176,6 +176,14 @@ class _Printer:
             case s.ShareDecl():
                 self.line(f"share = {it.numerator.text} / {it.denominator.text}")
                 self.cite(it.cite, 2)
+            case s.TallySchema():
+                self.line("tally {")
+                for inv in it.invariants:
+                    self.emit_comments(inv.span.line, 2)
+                    left, right = (" + ".join(n.text for n in side) for side in (inv.left, inv.right))
+                    self.line(f"  invariant {left} {inv.op} {right}")
+                    self.cite(inv.cite, 4)
+                self.line("}")
             case s.Quorum():
                 self.line(f"quorum {it.counted.text} {it.op} {self.expr(it.ratio)} of {it.base.text}")
                 self.cite(it.cite, 2)
@@ -310,7 +318,7 @@ class _Printer:
             for c in leading:
                 self.line(c)
             # comments inside a one-line or simple declaration move before it
-            if not isinstance(it, s.Header | s.Levels | s.VenueRule | s.Ballot | s.Bands | s.Schedule | s.Example):
+            if not isinstance(it, s.Header | s.Levels | s.VenueRule | s.Ballot | s.Bands | s.Schedule | s.Example | s.TallySchema):
                 for c in self.take_comments(it.span.end_line + 1):
                     self.line(c)
             self.item(it)

@@ -273,6 +273,25 @@ class Quorum:
 
 
 @dataclass(frozen=True)
+class Invariant:
+    """``invariant high + confidence + low <= collected cite …``: a constraint on every tally row."""
+
+    left: tuple[Name, ...]
+    op: str
+    right: tuple[Name, ...]
+    cite: Cite
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class TallySchema:
+    """``tally { invariant … }``: what a tally row must satisfy, declared once (a central text)."""
+
+    invariants: tuple[Invariant, ...]
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
 class Consequence:
     kind: Literal["must", "may"]
     text: Text
@@ -395,7 +414,7 @@ class Example:
 Item = Union[
     Header, Document, Import, Levels, Fact, Title, Define, Scope, Exempt, Venue, MaxVenues,
     VenueRule, Ballot, ShareDecl, Quorum, Bands, Apply, Combine, Schedule, Provision, Property,
-    Acknowledge, Example,
+    Acknowledge, Example, TallySchema,
 ]
 
 

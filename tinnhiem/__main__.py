@@ -1,5 +1,5 @@
-"""``python -m tinnhiem`` — the same as the ``tinnhiem`` command."""
+"""``python -m tinnhiem`` — the same as the ``tinnhiem`` command (:mod:`tinnhiem.entry`)."""
 
-from tinnhiem.cli import main
+from tinnhiem.entry import run
 
-raise SystemExit(main())
+run()

@@ -19,7 +19,7 @@ from typing import Any
 
 from dsl import ir
 from dsl.diagnostics import did_you_mean
-from dsl.evaluator import Plan, Tally
+from dsl.evaluator import Plan, Tally, broken_invariant
 from dsl.values import MAX_DIGITS, whole_number, why_not_whole
 from tinnhiem.csvio import CsvFile, open_csv, shown
 from tinnhiem.roster import Rejected
@@ -102,6 +102,7 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
                      if i is not None)
     venues = policy.venue_codes()
     base_at = {v: policy.base_at(v) for v in venues}  # what each venue's share is counted over
+    invariants = policy.invariants()
     seen: dict[tuple[str, str], int] = {}
     hints = _CadreHints(roster_ids)
     for line, fields in f.records:
@@ -134,7 +135,7 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
         if problem is not None:
             yield Rejected(path, line, _first_problem(fields, counted, optional), cid)
             continue
-        problem = _check(issued, collected, high, conf, low, convened, present, members, base_at[venue])  # type: ignore[arg-type]
+        problem = _check(issued, collected, high, conf, low, convened, present, members, base_at[venue], invariants)  # type: ignore[arg-type]
         if problem is not None:
             yield Rejected(path, line, problem, cid)
             continue
@@ -200,22 +201,18 @@ class _CadreHints:
 
 
 def _check(issued: int, collected: int, high: int, conf: int, low: int, convened: int | None, present: int | None,
-           members: int | None, base: str) -> str | None:
-    """Why a row of valid counts is inconsistent, or None: the schema of a count, stated for the symbolic
-    side by :func:`checker.encode.tally_schema` (the two are held equal by the tests)."""
-    if high + conf + low > collected:
-        return f"high + confidence + low = {high + conf + low} is more than the {collected} ballots collected"
-    if collected > issued:
-        return f"collected ({collected}) is more than issued ({issued})"
+           members: int | None, base: str, invariants: tuple[ir.Invariant, ...]) -> str | None:
+    """Why a row of valid counts is inconsistent, or None: the policy's invariants
+    (:meth:`dsl.ir.Policy.invariants`, the same that :func:`checker.encode.tally_schema` asserts), then
+    the base of the venue, given and not zero."""
     if (convened is None) != (present is None):
         return "convened and present go together: give both or neither"
-    if convened is not None and present is not None and present > convened:
-        return f"present ({present}) is more than convened ({convened})"
-    if members is not None and issued > members:
-        return f"issued ({issued}) is more than the {members} members of the body"
-    if members is not None and convened is not None and convened > members:
-        return f"convened ({convened}) is more than the {members} members of the body"
-    den = {"collected": collected, "issued": issued, "convened": convened, "present": present, "members": members}[base]
+    counts = {"issued": issued, "collected": collected, "high": high, "confidence": conf, "low": low,
+              "convened": convened, "present": present, "members": members}
+    broken = broken_invariant(invariants, counts)
+    if broken is not None:
+        return broken
+    den = counts[base]
     if den is None:
         return f"the policy computes the share over '{base}' at this venue, which this row does not give"
     if den == 0:

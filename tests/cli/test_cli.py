@@ -207,7 +207,7 @@ def test_missing_tally_and_invalid_session(tmp_path, capsys):
     [
         ("C1,noi_cong_tac,50,47,10,12,-1,,", "must not be negative"),
         ("C1,noi_cong_tac,50,47,10,12,x,,", "low must be a whole number"),
-        ("C1,noi_cong_tac,50,47,20,20,20,,", "more than the 47 ballots collected"),
+        ("C1,noi_cong_tac,50,47,20,20,20,,", "high + confidence + low (60) is more than collected (47) — QD96 Điều 6"),
         ("C1,noi_cong_tac,40,47,10,12,20,,", "collected (47) is more than issued (40)"),
         ("C1,noi_cong_tac,50,47,10,12,20,40,41", "present (41) is more than convened (40)"),
         ("C1,noi_cong_tac,50,47,10,12,20,40,", "give both or neither"),

@@ -196,7 +196,9 @@ def test_ctrl_c_during_a_proof_exits_130(tmp_path: Path) -> None:
     from bench.policies import write_policy
 
     path = write_policy(tmp_path, 1000, 20)
-    for cmd in (["check", str(path)], ["diff", str(path), str(path)]):
+    (tmp_path / "b").mkdir()
+    other = write_policy(tmp_path / "b", 1000, 19)  # a version that differs: diff works for seconds
+    for cmd in (["check", str(path)], ["diff", str(path), str(other), "--policy-root", str(tmp_path)]):
         proc = subprocess.Popen([*TN, *cmd], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
         time.sleep(2.5)
         if proc.poll() is not None:
