@@ -4,7 +4,9 @@ Takes the paths given on the command line (files, or folders whose ``*.policy`` 
 checked; none ⇒ the bundled policies), the format (``text``, ``json``, ``junit``, ``sarif``), an
 output file and the per-property timeout; produces the report (on stdout or in the file) and the
 exit code: 0 every property proved (acknowledged findings allowed) · 1 a property refuted or an
-acknowledgement stale · 2 a policy has errors (its diagnostics on stderr) or a usage error ·
+acknowledgement stale · 2 a policy has errors (its diagnostics on stderr, and in the report of every
+format: SARIF results, JUnit error cases, JSON ``errors``; the other policies are still checked) or a
+usage error (then there is no report) ·
 3 the solver answered unknown or timed out with none refuted, or a counterexample did not replay
 in the evaluator (an internal error). Never a traceback: an unexpected exception is reported as
 an internal error on stderr and exits 3.
@@ -17,10 +19,10 @@ import time
 from pathlib import Path
 
 from checker.interrupt import install
-from checker.report import FORMATS, render
+from checker.report import FORMATS, LoadFailure, Outcome, render
 from checker.solve import PolicyReport, check_policy, run_exit_code
 from dsl.diagnostics import PolicyError
-from dsl.loader import load_policy, policy_files
+from dsl.loader import display_path, load_policy, policy_files
 from tinnhiem.files import FileError, refuse_clobber, write_output
 
 
@@ -68,18 +70,19 @@ def _check(paths: list[str], fmt: str, output: str | None, timeout_ms: int, root
         print("tinnhiem check: error: no .policy file to check in " + ", ".join(paths), file=sys.stderr)
         return 2
     refuse_clobber(output, targets)
+    outcomes: list[Outcome] = []
     reports: list[PolicyReport] = []
-    errors = False
     for path in targets:
         try:
             pol = load_policy(path, root)
         except PolicyError as err:
             print(err.render(), file=sys.stderr)
-            errors = True
+            outcomes.append(LoadFailure(display_path(path), err))
             continue
         refuse_clobber(output, policy_files(pol))
         reports.append(check_policy(pol, timeout_ms))
-    code = 2 if errors else run_exit_code(reports)
-    text = render(fmt, reports, code, time.monotonic() - start)
+        outcomes.append(reports[-1])
+    code = 2 if len(reports) < len(outcomes) else run_exit_code(reports)
+    text = render(fmt, outcomes, code, time.monotonic() - start)
     write_output(output, text)
     return code

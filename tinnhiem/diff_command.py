@@ -5,19 +5,26 @@ the policy root; produces the report of :func:`checker.diff.diff_policies` (on s
 whole into the file by :mod:`tinnhiem.files`) and the exit code: 0 equivalent · 1 a difference found
 · 2 a policy has errors, a usage error, or an output that would overwrite an input · 3 an internal
 error or an unknown answer. Ctrl-C reaches :func:`tinnhiem.cli.main` (exit 130).
+
+A policy with errors has its diagnostics on stderr in every format; with ``--format json`` the report
+is still written, with the keys of a comparison (nothing compared) and ``errors``: each diagnostic
+with its file, line, column and code, and the side (``old``/``new``) it belongs to.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from checker.diff import FORMATS, diff_policies, to_json, to_text
+from checker.diff import FORMATS, KINDS, diff_policies, to_json, to_text
 from checker.interrupt import install
+from checker.report import diagnostic_data
 from dsl import ir
 from dsl.diagnostics import PolicyError
-from dsl.loader import load_policy, policy_files
+from dsl.loader import display_path, load_policy, policy_files
 from tinnhiem.files import FileError, refuse_clobber, write_output
 
 
@@ -25,16 +32,37 @@ from tinnhiem.files import FileError, refuse_clobber, write_output
 class _Loaded:
     policies: tuple[ir.Policy, ...] = ()
     errors: tuple[PolicyError, ...] = ()
+    sides: tuple[ir.Policy | PolicyError, ...] = ()  # old, new: each loaded, or why not
 
 
 def _load(paths: Sequence[str], root: str | None) -> _Loaded:
-    policies, errors = [], []
+    policies, errors, sides = [], [], []
     for path in paths:
         try:
             policies.append(load_policy(path, root))
+            sides.append(policies[-1])
         except PolicyError as exc:
             errors.append(exc)
-    return _Loaded(tuple(policies), tuple(errors))
+            sides.append(exc)
+    return _Loaded(tuple(policies), tuple(errors), tuple(sides))
+
+
+def _errors_json(paths: Sequence[str], loaded: _Loaded) -> str:
+    """The JSON report of a diff that could not compare: a policy has errors (exit 2)."""
+    def version(path: str, side: ir.Policy | PolicyError) -> dict:
+        if isinstance(side, PolicyError):
+            return {"path": display_path(Path(path)), "id": None, "name": None, "sha256": None, "vote_year": None}
+        return {"path": side.path, "id": side.id, "name": side.name, "sha256": side.sha256, "vote_year": side.vote_year}
+
+    errors = [diagnostic_data(d, side) | {"side": name} for name, side in zip(("old", "new"), loaded.sides, strict=True)
+              if isinstance(side, PolicyError) for d in side.diagnostics]
+    data = {
+        "tool": {"name": "tinnhiem", "command": "diff"}, "exit_code": 2, "equivalent": False,
+        "old": version(paths[0], loaded.sides[0]), "new": version(paths[1], loaded.sides[1]),
+        "summary": dict.fromkeys(KINDS, 0) | {"differences": 0},
+        "differences": [], "notes": [], "unknown": [], "internal_errors": [], "errors": errors,
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
 def diff_main(old: str, new: str, fmt: str = "text", output: str | None = None, timeout_ms: int = 10_000,
@@ -53,6 +81,8 @@ def diff_main(old: str, new: str, fmt: str = "text", output: str | None = None, 
         if loaded.errors:
             for err in loaded.errors:
                 print(err.render(), file=sys.stderr)
+            if fmt == "json":
+                write_output(output, _errors_json([old, new], loaded))
             return 2
         for pol in loaded.policies:
             refuse_clobber(output, policy_files(pol))
