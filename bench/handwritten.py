@@ -3,10 +3,11 @@
 Takes a roster CSV and a tallies CSV (the columns of the brief, section 3) and the vote year;
 produces the same CSV as ``tinnhiem evaluate --format csv`` on the bundled policy
 (``policy/thanhhoa-kh134.policy`` with what it imports from ``qd96`` and ``nq96-qh15``): one row per
-cadre and planned venue with the band, the consequences, the outcome and the citations, then one row
-per rejected input row. Everything the policy says is hard-coded below — the scope of P3/P4, the
-exemptions of P7, the venues of P5/P6 (at most two), the bands of P11/P12 and of the National
-Assembly's resolution, the quorum, P13 — as an engineer would write it without the policy language.
+cadre and planned venue with the band, the consequences, the outcome, the citations and each level's
+count, exact share and percentage over the ballots collected, then one row per rejected input row.
+Everything the policy says is hard-coded below — the scope of P3/P4, the exemptions of P7, the venues
+of P5/P6 (at most two), the bands of P11/P12 and of the National Assembly's resolution, the quorum,
+P13 — as an engineer would write it without the policy language.
 
 It validates rows as ``tinnhiem`` does (same rules, the same reasons for the rows the benchmarks and
 the sample data produce; did-you-mean hints via :mod:`difflib`). Exact integer arithmetic only: a
@@ -66,7 +67,10 @@ _NQ96 = (("khong_qua_50", "", "NQ96 các mức (phần còn lại: không có h�
 BANDS = {"cap_uy": _KH134, "hdnd": _NQ96, "noi_cong_tac": _KH134}
 
 COLUMNS = ["cadre_id", "full_name", "level", "unit", "titles", "status", "exemptions", "venue", "issued", "collected",
-           "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason"]
+           "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason",
+           "members", "base", "base_count", "high", "confidence", "high_share", "confidence_share",
+           "high_percent", "confidence_percent", "low_percent"]
+LEVEL_CELLS = 10  # the columns after "reason": each level over the base (every share here is over collected)
 ROSTER_REQUIRED = ("cadre_id", "full_name", "level", "unit", "titles", "retirement_notice", "appointed_year")
 TALLY_REQUIRED = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low")
 
@@ -107,12 +111,29 @@ def band_index(low: int, collected: int) -> int:
     return 2
 
 
+def hundredths(n: int, den: int) -> int:
+    """``n / den`` in hundredths of a percent, rounded half up."""
+    whole, rest = divmod(n * 10000, den)
+    return whole + 1 if 2 * rest >= den else whole
+
+
 def percent(low: int, den: int) -> str:
     """The share as a percentage with two decimals, rounded half up."""
-    whole, rest = divmod(low * 10000, den)
-    if 2 * rest >= den:
-        whole += 1
+    whole = hundredths(low, den)
     return f"{whole // 100}.{whole % 100:02d}%"
+
+
+def percent_vi(n: int, den: int) -> str:
+    """As the official texts write it: two decimals rounded half up, a decimal comma, no trailing zeros
+    (``97,5%``, ``1,25%``, ``100%``)."""
+    whole = hundredths(n, den)
+    decimals = f"{whole % 100:02d}".rstrip("0")
+    return f"{whole // 100},{decimals}%" if decimals else f"{whole // 100}%"
+
+
+def share(n: int, den: int) -> str:
+    g = gcd(n, den)
+    return f"{n // g}/{den // g}"
 
 
 def safe(text: str) -> str:
@@ -239,7 +260,7 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
         header = [h.strip() for h in next(reader)]
         col = {h: i for i, h in enumerate(header)}
         i_id, i_venue, *i_counts = (col[c] for c in TALLY_REQUIRED)
-        i_convened, i_present = col.get("convened"), col.get("present")
+        i_convened, i_present, i_members = col.get("convened"), col.get("present"), col.get("members")
         width = len(header)
         first: dict[tuple[str, str], int] = {}
         line = 1
@@ -269,7 +290,7 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                     break
                 counts.append(n)
             session: list[int | None] = []
-            for name, i in (("convened", i_convened), ("present", i_present)):
+            for name, i in (("convened", i_convened), ("present", i_present), ("members", i_members)):
                 raw = row[i].strip() if i is not None else ""
                 if problem or not raw:
                     session.append(None)
@@ -283,7 +304,7 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                 reject(problem)
                 continue
             issued, collected, high, conf, low = counts
-            convened, present = session
+            convened, present, members = session
             if (convened is None) != (present is None):
                 reject("convened and present go together: give both or neither")
                 continue
@@ -295,6 +316,12 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                 continue
             if convened is not None and present is not None and present > convened:
                 reject(f"present ({present}) is more than convened ({convened}){PARAPHRASE}")
+                continue
+            if members is not None and issued > members:
+                reject(f"issued ({issued}) is more than members ({members}){PARAPHRASE}")
+                continue
+            if members is not None and convened is not None and convened > members:
+                reject(f"convened ({convened}) is more than members ({members}){PARAPHRASE}")
                 continue
             if collected == 0:
                 reject("no ballots collected (collected = 0): the share of low votes is undefined")
@@ -316,7 +343,7 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                 reject(f"a tally for '{cid}' at '{venue}' already appears on line {first[cid, venue]}; the first stands")
                 continue
             first[cid, venue] = line_start
-            tallies.setdefault(cid, {})[venue] = (issued, collected, low, convened, present)
+            tallies.setdefault(cid, {})[venue] = (issued, collected, high, conf, low, convened, present, members)
 
     with open(out_path, "w", encoding="utf-8", newline="") as out:
         w = csv.writer(out, lineterminator="\n")
@@ -325,7 +352,7 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
             head = [safe(cid), safe(name), level, safe(unit), titles, status, exemptions]
             tail_extra = [safe(x) for x in extras]
             if not venues:
-                w.writerow(head + [""] * 8 + ["", "; ".join(cites), "", line, ""] + tail_extra)
+                w.writerow(head + [""] * 8 + ["", "; ".join(cites), "", line, ""] + [""] * LEVEL_CELLS + tail_extra)
                 continue
             own = tallies.get(cid, {})
             cites = list(cites)
@@ -334,10 +361,10 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
             for venue in venues:
                 t = own.get(venue)
                 if t is None:
-                    rows.append([venue, "", "", "", "", "", "missing_tally", ""])
+                    rows.append(([venue, "", "", "", "", "", "missing_tally", ""], [""] * LEVEL_CELLS))
                     outcome = "missing_tally"
                     continue
-                issued, collected, low, convened, present = t
+                issued, collected, high, conf, low, convened, present, members = t
                 if convened is not None and present is not None and 3 * present < 2 * convened:  # quorum: 2/3
                     if outcome is None:
                         outcome = "invalid_session"
@@ -346,21 +373,23 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                 code, consequences, cite = BANDS[venue][band_index(low, collected)]
                 if cite not in cites:
                     cites.append(cite)
-                g = gcd(low, collected)
-                rows.append([venue, issued, collected, low, f"{low // g}/{collected // g}", percent(low, collected), code,
-                             consequences])
+                levels = ["" if members is None else members, "collected", collected, high, conf, share(high, collected),
+                          share(conf, collected), percent_vi(high, collected), percent_vi(conf, collected),
+                          percent_vi(low, collected)]
+                rows.append(([venue, issued, collected, low, share(low, collected), percent(low, collected), code, consequences],
+                             levels))
             if outcome is None:
                 if len(venues) == 2:
                     outcome = COMBINED
                     cites.append(P13)
                 else:
-                    outcome = rows[0][6]
+                    outcome = rows[0][0][6]
             cite_text = "; ".join(cites)
-            for r in rows:
-                w.writerow(head + r + [outcome, cite_text, "", line, ""] + tail_extra)
+            for r, levels in rows:
+                w.writerow(head + r + [outcome, cite_text, "", line, ""] + levels + tail_extra)
         for cid, file, line, reason in rejected:
             w.writerow([safe(cid), "", "", "", "", "rejected", "", "", "", "", "", "", "", "", "", "", "", safe(file), line,
-                        safe(reason)] + [""] * len(extra))
+                        safe(reason)] + [""] * (LEVEL_CELLS + len(extra)))
     return 1 if rejected else 0
 
 

@@ -236,7 +236,10 @@ def jsonl_line(obj: Mapping[str, Any]) -> str:
 
 
 CSV_COLUMNS: tuple[str, ...] = ("cadre_id", "full_name", "level", "unit", "titles", "status", "exemptions", "venue", "issued", "collected",
-               "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason")
+               "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason",
+               # appended (brief §3: never renamed or reordered): each level over the venue's base, as counts_block
+               "members", "base", "base_count", "high", "confidence", "high_share", "confidence_share",
+               "high_percent", "confidence_percent", "low_percent")
 _COL = {c: i for i, c in enumerate(CSV_COLUMNS)}
 
 
@@ -278,6 +281,15 @@ def to_csv(doc: Mapping[str, Any], extra_columns: list[str]) -> str:
                     "band": "missing_tally" if v.get("tally") == "missing" else v.get("band", ""),
                     "consequences": "; ".join(v.get("must", []) + [f"hoặc: {o}" for o in v.get("options", [])]),
                 })
+                if "shares" in v:  # a venue with its tally: each level over the base (counts_block)
+                    shares, percents = v["shares"], v["percents"]
+                    row.update({
+                        "members": v["members"], "base": v["base"], "base_count": v["base_count"],
+                        "high": v["high"], "confidence": v["confidence"],
+                        "high_share": shares["high"], "confidence_share": shares["confidence"],
+                        "high_percent": percents["high"], "confidence_percent": percents["confidence"],
+                        "low_percent": percents["low"],
+                    })
             w.writerow({k: safe_cell(x) for k, x in row.items()})
     for r in doc["rejected"]:
         row = {"cadre_id": r.get("cadre_id") or "", "status": "rejected", "file": r["file"], "line": r["line"], "reason": r["reason"]}

@@ -36,6 +36,10 @@ _MISSING_OBJECT = {"tally": "missing", "collected": None, "low": None, "low_shar
                    "consequences": [], "cite": None}
 
 
+#: The cells of the columns appended after ``reason`` (members … low_percent) in a row without a tally.
+_NO_LEVELS = ("",) * (len(report.CSV_COLUMNS) - report.CSV_COLUMNS.index("reason") - 1)
+
+
 def _safe(value: str | None) -> str:
     return "" if value is None else safe_text(value)
 
@@ -69,6 +73,7 @@ class _Venue:
         self.share = result.share is not None
         self.session_valid = result.session_valid
         self.denominator = policy.base_at(result.venue)  # what the share here is counted over
+        self.base_cell = safe_text(self.denominator)
         self.band = band.code if band else None
         self.band_label = band.label if band else None
         self.band_set = result.band_set
@@ -106,7 +111,7 @@ class Decider:
         self._plans: dict[tuple[Any, ...], Plan] = {}
         self._heads: dict[int, _Head] = {}  # id(plan) → head (every plan stays alive in self._made)
         self._kinds: dict[tuple[Any, ...], _Kind] = {}
-        self._shares: dict[tuple[int, int], tuple[str, str]] = {}
+        self._shares: dict[tuple[int, int], tuple[str, str, str]] = {}
         self._titles: dict[frozenset[str], tuple[list[str], str]] = {}
         self._made: list[_Kind | _Head] = []  # every kind and head made (they count their cadres)
         self._band_venues = frozenset(v for v in policy.venue_codes() if policy.band_set_at(v) is not None)
@@ -162,13 +167,15 @@ class Decider:
         kind.count += 1
         return kind, found
 
-    def _share(self, low: int, den: int) -> tuple[str, str]:
-        cell = self._shares.get((low, den))
+    def _share(self, n: int, den: int) -> tuple[str, str, str]:
+        """``n / den`` as the output writes it: the exact share, :func:`report.percent` (the ``percent``
+        column) and :func:`report.percent_vi` (the official form of ``percents`` and ``*_percent``)."""
+        cell = self._shares.get((n, den))
         if cell is None:
             if len(self._shares) >= MEMO_LIMIT:
                 self._shares.clear()
-            share = Fraction(low, den)
-            cell = self._shares[low, den] = (f"{share.numerator}/{share.denominator}", report.percent(share))
+            share = Fraction(n, den)
+            cell = self._shares[n, den] = (f"{share.numerator}/{share.denominator}", report.percent(share), report.percent_vi(share))
         return cell
 
     def _titles_of(self, titles: frozenset[str]) -> tuple[list[str], str]:
@@ -210,7 +217,7 @@ class Decider:
             if t is None:
                 venues.append({"venue": v.venue, **_MISSING_OBJECT, "consequences": []})
                 continue
-            share, pct = self._share(t.low, t.get(v.denominator)) if v.share else (None, None)  # type: ignore[arg-type]
+            share, pct = self._share(t.low, t.get(v.denominator))[:2] if v.share else (None, None)  # type: ignore[arg-type]
             venues.append({
                 "venue": v.venue, "tally": "present",
                 "issued": t.issued, "collected": t.collected, "high": t.high, "confidence": t.confidence, "low": t.low,
@@ -260,16 +267,27 @@ class Decider:
         outcome, cites = kind.tail_cells
         extra = self._row_extra(entry) if self.extra_columns else ()
         if not kind.venues:
-            return [[*head, "", "", "", "", "", "", "", "", outcome, cites, "", entry.line, "", *extra]]
+            return [[*head, "", "", "", "", "", "", "", "", outcome, cites, "", entry.line, "", *_NO_LEVELS, *extra]]
         rows = []
+        memo = self._shares
         for v, t in zip(kind.venues, found):
             if t is None:
                 rows.append([*head, v.venue_cell, "", "", "", "", "", v.band_cell, v.consequences_cell,
-                             outcome, cites, "", entry.line, "", *extra])
+                             outcome, cites, "", entry.line, "", *_NO_LEVELS, *extra])
                 continue
-            share, pct = self._share(t.low, getattr(t, v.denominator)) if v.share else ("", "")
+            den = getattr(t, v.denominator)
+            if den:  # each level over the base, as report.counts_block (the memo looked up inline: every row)
+                high_share, _, high_pct = memo.get((t.high, den)) or self._share(t.high, den)
+                conf_share, _, conf_pct = memo.get((t.confidence, den)) or self._share(t.confidence, den)
+                low_share, pct, low_pct = memo.get((t.low, den)) or self._share(t.low, den)
+            else:
+                high_share = high_pct = conf_share = conf_pct = low_share = pct = low_pct = ""
+            share, pct = (low_share, pct) if v.share else ("", "")
+            members = "" if t.members is None else t.members
             rows.append([*head, v.venue_cell, t.issued, t.collected, t.low, share, pct, v.band_cell, v.consequences_cell,
-                         outcome, cites, "", entry.line, "", *extra])
+                         outcome, cites, "", entry.line, "",
+                         members, v.base_cell, "" if den is None else den, t.high, t.confidence,
+                         high_share, conf_share, high_pct, conf_pct, low_pct, *extra])
         return rows
 
     def plan_rows(self, entry: RosterEntry, plan: Plan) -> list[list[Any]]:
@@ -279,7 +297,8 @@ class Decider:
         head = self._row_head(entry, h)
         extra = self._row_extra(entry) if self.extra_columns else ()
         cells = h.plan_venue_cells or ("",)
-        return [[*head, cell, "", "", "", "", "", "", "", "", h.plan_cites_cell, "", entry.line, "", *extra] for cell in cells]
+        return [[*head, cell, "", "", "", "", "", "", "", "", h.plan_cites_cell, "", entry.line, "", *_NO_LEVELS, *extra]
+                for cell in cells]
 
 
 # ---- sinks: where the report goes ---------------------------------------------------------------------

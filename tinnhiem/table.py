@@ -1,9 +1,10 @@
 """Human-readable reports in the terminal (rich).
 
-Takes a decision document (:mod:`tinnhiem.report`) or a decision trace; produces a table per cadre
-(venues, share as an exact fraction and a percentage, band, consequences in Vietnamese, outcome,
-citations), the rejected rows, and a summary; or, for ``explain``, the numbered trace of the rules
-that fired with their quoted text.
+Takes a decision document (:mod:`tinnhiem.report`) or a decision trace; produces a table with a row
+per cadre and venue (the venue; the share of low votes as an exact fraction and a percentage, then each
+level's count and percentage, written as the official texts write them, ``97,5%``; band, consequences
+in Vietnamese, outcome, citations), the rejected rows, and a summary; or, for ``explain``, the numbered
+trace of the rules that fired with their quoted text.
 
 Every text that comes from an input or a policy (names, units, reasons, labels, consequences,
 citations, rejected rows' reasons) reaches rich as a :class:`rich.text.Text`, never as a ``str``:
@@ -50,13 +51,13 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
     console.print(Panel(head, title="tinnhiem", box=box.ROUNDED))
 
     evaluated = "tallies_sha256" in inputs
-    table = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=False)
+    table = Table(box=box.SIMPLE_HEAVY, expand=False)
     table.add_column("Cán bộ", overflow="fold", min_width=14)
     table.add_column("Chức danh", overflow="fold", min_width=15)
     table.add_column("Trạng thái", overflow="fold", min_width=10, max_width=28)
     table.add_column("Nơi lấy phiếu", min_width=12)
     if evaluated:
-        table.add_column("Phiếu thấp", justify="right", min_width=10)
+        table.add_column("Phiếu thấp · các mức", min_width=12)
         table.add_column("Mức", min_width=12)
         table.add_column("Kết quả", min_width=12)
     table.add_column("Căn cứ", overflow="fold", min_width=12, max_width=24)
@@ -71,31 +72,34 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
             status = STATUS_VI.get(c["status"], c["status"])
         if c.get("warnings"):
             status += "\n⚠ " + "\n⚠ ".join(c["warnings"])
-        venues = "\n".join(v["venue"] for v in c["venues"]) or "—"
-        row = [who, "\n".join(c["titles"]) or "—", status, venues]
-        if evaluated:
-            shares, bands = [], []
-            for v in c["venues"]:
-                if v.get("tally") == "missing":
-                    shares.append("—")
-                    bands.append("thiếu phiếu")
-                    continue
-                den = v[v.get("denominator", "collected")]
-                shares.append(f"{v['low']}/{den} = {v['percent']}")
+        cadre = [who, "\n".join(c["titles"]) or "—", status]
+        cites = compress_cites(c["cites"]) or "—"
+        if not evaluated:
+            table.add_row(*_row([*cadre, "\n".join(v["venue"] for v in c["venues"]) or "—", cites]), end_section=True)
+            continue
+        outcome = c["outcome"] or "—"
+        if c.get("outcome_label"):
+            legend.setdefault(outcome, (c["outcome_label"], [], [], ""))
+        elif outcome in OUTCOME_VI:
+            legend.setdefault(outcome, (OUTCOME_VI[outcome], [], [], ""))
+        # one row per venue, so that a venue's figures and band stay beside it however the cells wrap;
+        # the cadre's own cells are on the first
+        venues = c["venues"] or [None]
+        for i, v in enumerate(venues):
+            own = [*cadre] if i == 0 else ["", "", ""]
+            tail = [outcome, cites] if i == 0 else ["", ""]
+            if v is None:
+                cells = ["—", "—", "—"]
+            elif v.get("tally") == "missing":
+                cells = [v["venue"], "—", "thiếu phiếu"]
+            else:
                 band = v["band"] or "—"
                 if v.get("session_valid") is False:
                     band += " ✗"
-                bands.append(band)
                 if v["band"]:
                     legend.setdefault(f"{v['band']} ({v['band_set']})", (v["band_label"], v["must"], v["options"], v["cite"]))
-            outcome = c["outcome"] or "—"
-            if c.get("outcome_label"):
-                legend.setdefault(outcome, (c["outcome_label"], [], [], ""))
-            elif outcome in OUTCOME_VI:
-                legend.setdefault(outcome, (OUTCOME_VI[outcome], [], [], ""))
-            row += ["\n".join(shares) or "—", "\n".join(bands) or "—", outcome]
-        row.append(compress_cites(c["cites"]) or "—")
-        table.add_row(*_row(row))
+                cells = [v["venue"], tally_cell(v), band]
+            table.add_row(*_row([*own, *cells, *tail]), end_section=i == len(venues) - 1)
     console.print(table)
     if limit is not None and len(cadres) > limit:
         console.print(plain(f"… {len(cadres) - limit} more cadres (all of them are in --format json/csv, or without --limit)"))
@@ -143,6 +147,23 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
     for row in rows:
         summ.add_row(*_row(row))
     console.print(summ)
+
+
+#: The levels of a ballot as the table names them (tín nhiệm cao, tín nhiệm, tín nhiệm thấp).
+LEVELS_VI = (("high", "cao"), ("confidence", "tín nhiệm"), ("low", "thấp"))
+
+
+def tally_cell(v: dict[str, Any]) -> str:
+    """A venue's tally, a line each: the low share over the base, exact and as the official texts write
+    it (``1/80 = 1,25%``), then each level's count and percentage (``cao 78 (97,5%)``, ``tín nhiệm 1
+    (1,25%)``, ``thấp 1 (1,25%)``). A line per level keeps the cell narrow, and no level is cut in two
+    when the terminal is narrow."""
+    percents = v.get("percents") or {}
+    den = v.get("base_count", v.get(v.get("denominator", "collected")))
+    low = percents.get("low")
+    first = f"{v['low']}/{den} = {low}" if low is not None else f"{v['low']}/{den}"
+    levels = [f"{name} {v[key]}" + (f" ({percents[key]})" if percents.get(key) is not None else "") for key, name in LEVELS_VI]
+    return "\n".join([first, *levels])
 
 
 def compress_cites(labels: list[str]) -> str:

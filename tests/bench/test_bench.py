@@ -1,5 +1,7 @@
 """The benchmark suite: ``python -m bench --quick`` runs and prints its table; the hand-written
 baseline writes the same CSV as ``tinnhiem evaluate`` (so the end-to-end ratio compares equals).
+That Rego and Cedar decide the bands of the policy is checked where their engines are installed (the
+``[bench]`` extra), beside the bench: ``python -m tests.bench.engines_agree`` (see ``engines_agree.py``).
 
 Takes the sample data and a private cache folder for the generated populations; runs the bench in a
 subprocess (the CI smoke run, kept well under 20 s) and the hand-written program in process.
@@ -13,7 +15,7 @@ import sys
 
 import pytest
 
-from bench import engines, handwritten
+from bench import handwritten
 from tests.conftest import EXAMPLES_DIR, ROOT
 from tinnhiem.cli import main
 
@@ -43,12 +45,23 @@ def test_handwritten_writes_what_tinnhiem_writes(tmp_path, capsys, roster, talli
     assert theirs.read_bytes() == ours.read_bytes()
 
 
-@pytest.mark.parametrize("make", [engines.rego, engines.cedar], ids=["rego", "cedar"])
-def test_rego_and_cedar_decide_the_bands_of_the_policy(make):
-    eng = make()
-    if eng is None:
-        pytest.skip("engine not installed (pip install tinnhiem[bench])")
-    cases = [("cap_uy", 0, 1), ("cap_uy", 20, 40), ("noi_cong_tac", 21, 40), ("hdnd", 25, 47), ("hdnd", 6, 9), ("cap_uy", 9, 9)]
-    want = ["khong_qua_50", "khong_qua_50", "tren_50", "tren_50", "tu_2_3", "tu_2_3"]
-    assert eng.each(cases) == want
-    assert eng.batch(cases) == want
+
+def test_handwritten_reads_and_reports_the_members_column(tmp_path, capsys):
+    """The optional ``members`` column: reported in the CSV, bounding issued and convened, checked as a count."""
+    tallies = tmp_path / "t.csv"
+    tallies.write_text("cadre_id,venue,issued,collected,high,confidence,low,convened,present,members\n"
+                       "TH00004,hdnd,80,80,78,1,1,84,80,84\n"  # accepted: members reported, shares over collected
+                       "TH00003,cap_uy,52,52,45,2,5,52,52,\n"  # no members given
+                       "TH00003,hdnd,90,90,46,33,1,,,84\n"  # issued > members
+                       "TH00005,hdnd,80,80,64,15,1,90,80,84\n"  # convened > members
+                       "TH00006,hdnd,80,80,77,3,0,,,8x4\n", encoding="utf-8")  # not a count
+    r = str(EXAMPLES_DIR / "roster.csv")
+    ours = tmp_path / "tinnhiem.csv"
+    code = main(["evaluate", "--roster", r, "--tallies", str(tallies), "--format", "csv", "--output", str(ours)])
+    capsys.readouterr()
+    theirs = tmp_path / "handwritten.csv"
+    assert handwritten.run(r, str(tallies), str(theirs)) == code == 1
+    assert theirs.read_bytes() == ours.read_bytes()
+    text = ours.read_text(encoding="utf-8")
+    assert ',84,collected,80,78,1,39/40,1/80,"97,5%","1,25%","1,25%"' in text
+    assert "issued (90) is more than members (84)" in text and "convened (90) is more than members (84)" in text

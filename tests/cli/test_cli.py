@@ -263,7 +263,7 @@ def test_table_report_shows_fraction_percentage_band_and_vietnamese_consequence(
     tallies = write(tmp_path, "t.csv", GOOD_TALLIES)
     code, out, _ = run(capsys, "evaluate", "--roster", roster, "--tallies", tallies)
     assert code == 0
-    assert "25/47 = 53.19%" in out and "tren_50" in out and "Đưa ra khỏi quy hoạch" in out
+    assert "25/47 = 53,19%" in out and "tren_50" in out  # the official form: a decimal comma and "Đưa ra khỏi quy hoạch" in out
     assert "xem_xet_tong_the" in out and "Tổng hợp" in out
 
 

@@ -1,12 +1,16 @@
 """Streaming ``plan`` / ``evaluate``: the same bytes as the document path, ``jsonl``, large-file errors.
 
-Takes the sample data of ``examples/`` (and small files written into a temporary folder); builds the
-reference document the way the commands did before streaming — every decision from
-:meth:`Evaluator.decide`, every cadre object from :func:`report.evaluate_entry` /
+Takes the sample data of ``examples/`` (and small files written into a temporary folder) with the
+bundled policy, and random policies (:func:`checker.strategies.policy_texts`: every base a share can be
+counted over, band sets over another base than the share's, several sets) with rosters and tallies drawn
+for them; builds the reference document the way the commands did before streaming — every decision
+from :meth:`Evaluator.decide`, every cadre object from :func:`report.evaluate_entry` /
 :func:`report.plan_entry`, the CSV from :func:`report.to_csv` — and checks that ``--format csv`` and
 ``--format json`` write exactly those bytes, that ``--format jsonl`` carries the same cadre objects
 plus a closing line, that the progress bar still runs, and that problems deep inside a file streamed
-in buffers are still reported at their line.
+in buffers are still reported at their line. Also what the readers refuse at their line: a negative
+or unreadable count, garbage in the optional columns (never read as absent), a year fact outside
+1900…2100.
 """
 
 from __future__ import annotations
@@ -14,16 +18,27 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import tempfile
+from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import policy as bundled
-from dsl.diagnostics import did_you_mean
+from checker import strategies
+from checker.decode import roster_csv, tallies_csv
+from checker.strategies import policy_texts, profile
+from dsl.diagnostics import Collector, did_you_mean
 from dsl.evaluator import compile_policy
 from dsl.loader import load_policy
+from dsl.lower import lower
+from dsl.parser import parse
 from tests.conftest import EXAMPLES_DIR
+from tests.fuzz.budget import scaled
 from tinnhiem import cli, report
 from tinnhiem.cli import main
 from tinnhiem.csvio import InputError, open_csv
@@ -58,9 +73,9 @@ TALLIES = "cadre_id,venue,issued,collected,high,confidence,low,convened,present\
 )
 
 
-def _reference(roster_path: str, tallies_path: str | None) -> tuple[dict[str, Any], list[str]]:
+def _reference(roster_path: str, tallies_path: str | None, policy_path: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """The document as ``plan`` / ``evaluate`` built it before streaming (one full decision per cadre)."""
-    pol = load_policy(bundled.path())
+    pol = load_policy(policy_path or bundled.path())
     ev = compile_policy(pol)
     roster = read_roster(roster_path, pol)
     plans = {e.cadre.cadre_id: ev.plan(e.cadre) for e in roster.entries}
@@ -252,3 +267,114 @@ def test_hints_for_unknown_cadres_are_bounded(tmp_path, capsys):
     big = _CadreHints(lambda: ids)
     for typo in ("TH0001234", "TH00O1234", "TH001234", "TH00012345", "XH0001234", "TH0001234x"):
         assert big(typo) == did_you_mean(typo, ids)  # the hint the search over all ids gives
+
+
+# ---- random policies: every base, several band sets ----------------------------------------------------
+
+RANDOM_POLICIES = 30
+
+
+@st.composite
+def _random_case(draw: st.DrawFn) -> tuple[str, str, str]:
+    """A random policy every venue of which has a band set, a roster of one to eight cadres drawn for it,
+    a tally at each venue each cadre is planned at (now and then missing) and at one venue it is not,
+    an unknown cadre and a duplicate row."""
+    text = draw(policy_texts(evaluable=True, over=draw(st.booleans())))
+    pol = lower(parse(text, "random.policy"), {}, Collector())
+    prof = profile(pol)
+    ev = compile_policy(pol)
+    cadres = [draw(strategies.cadres(prof, f"C{i}")) for i in range(draw(st.integers(1, 8)))]
+    rows = []
+    for c in cadres:
+        planned = ev.plan(c).venues
+        for v in prof.venues:
+            if (v in planned and draw(st.integers(0, 5))) or not draw(st.integers(0, 4)):
+                rows.append(strategies.tally_row(c.cadre_id, draw(strategies.tallies(prof, v))))
+    if rows:
+        rows += [replace(rows[0], cadre_id="X9"), rows[-1]]
+    return text, roster_csv([strategies.roster_row(prof, c) for c in cadres]), tallies_csv(rows)
+
+
+@settings(max_examples=scaled(RANDOM_POLICIES), suppress_health_check=list(HealthCheck), deadline=None)
+@given(_random_case())
+def test_random_policies_stream_what_the_document_path_decides(case: tuple[str, str, str]):
+    """On random policies — shares over collected, issued, convened, present, band sets over members or
+    another base than the share's — every format carries what the evaluator decides, with each share over
+    its own base."""
+    text, roster, tallies = case
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "p.policy").write_text(text, encoding="utf-8")
+        (d / "r.csv").write_text(roster, encoding="utf-8")
+        (d / "t.csv").write_text(tallies, encoding="utf-8")
+        pol = str(d / "p.policy")
+        for command in ("evaluate", "plan"):
+            doc, extra = _reference(str(d / "r.csv"), str(d / "t.csv") if command == "evaluate" else None, pol)
+            argv = [command, "--policy", pol, "--roster", str(d / "r.csv")] + (["--tallies", str(d / "t.csv")] if command == "evaluate" else [])
+            for fmt, want in (("csv", report.to_csv(doc, extra)), ("json", report.to_json(doc))):
+                out = d / f"out.{fmt}"
+                code = main([*argv, "--format", fmt, "--output", str(out)])
+                assert code == (1 if doc["rejected"] else 0), (command, fmt, text)
+                assert out.read_text(encoding="utf-8") == want, f"{command} --format {fmt} differs from the document path\n{text}"
+            out = d / "out.jsonl"
+            main([*argv, "--format", "jsonl", "--output", str(out)])
+            objects = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+            assert objects[:-1] == doc["cadres"], f"{command} --format jsonl differs\n{text}"
+        for c in doc["cadres"]:  # each share is over the base of the band set at its venue
+            for v in c["venues"]:
+                if v.get("low_share") is not None:
+                    p = load_policy(pol)
+                    base = p.base_at(v["venue"]) if hasattr(p, "base_at") else v["denominator"]
+                    assert Fraction(v["low_share"]) == Fraction(v["low"], v[base]), (v, text)
+
+
+# ---- what the readers refuse, at its line ------------------------------------------------------------------
+
+_TALLY_HEAD = "cadre_id,venue,issued,collected,high,confidence,low,convened,present\n"
+
+
+def _evaluate_rejects(tmp_path: Path, capsys, tallies: str, roster: str = ROSTER) -> list[dict[str, Any]]:
+    (tmp_path / "r.csv").write_text(roster, encoding="utf-8")
+    (tmp_path / "t.csv").write_text(tallies, encoding="utf-8")
+    code, data = _run(capsys, tmp_path, "evaluate", "--roster", str(tmp_path / "r.csv"), "--tallies", str(tmp_path / "t.csv"),
+                      "--format", "jsonl")
+    closing = json.loads(data.decode().splitlines()[-1])
+    assert code == (1 if closing["rejected"] else 0)
+    return closing["rejected"]
+
+
+@pytest.mark.parametrize("column", ["issued", "collected", "high", "confidence", "low", "convened", "present"])
+def test_a_negative_count_is_rejected_at_its_line(tmp_path, capsys, column):
+    cells = dict(zip(_TALLY_HEAD.strip().split(","), ["C2", "cap_uy", "9", "9", "1", "2", "6", "9", "9"]))
+    cells[column] = "-" + cells[column]
+    rejected = _evaluate_rejects(tmp_path, capsys, _TALLY_HEAD + "C2,hdnd,80,80,78,1,1,80,80\n" + ",".join(cells.values()) + "\n")
+    assert [(r["line"], r["cadre_id"]) for r in rejected if r["file"].endswith("t.csv")] == [(3, "C2")]
+    reason = next(r["reason"] for r in rejected if r["file"].endswith("t.csv"))
+    assert column in reason and "negative" in reason, reason
+
+
+@pytest.mark.parametrize(("convened", "present"), [("x", "y"), ("abc", ""), ("", "n/a"), ("-3", "-4"), ("9", "x")])
+def test_garbage_in_the_optional_columns_is_rejected_not_read_as_absent(tmp_path, capsys, convened, present):
+    rejected = _evaluate_rejects(tmp_path, capsys, _TALLY_HEAD + f"C2,cap_uy,9,9,1,2,6,{convened},{present}\n")
+    assert [r["line"] for r in rejected if r["file"].endswith("t.csv")] == [2], rejected
+
+
+def test_absent_optional_columns_are_read_as_absent(tmp_path, capsys):
+    rejected = _evaluate_rejects(tmp_path, capsys, _TALLY_HEAD + "C2,cap_uy,9,9,1,2,6,,\nC2,hdnd,9,9,1,2,6, , \n")
+    assert not [r for r in rejected if r["file"].endswith("t.csv")], rejected
+
+
+@pytest.mark.parametrize(("year", "accepted"), [("1899", False), ("1900", True), ("2100", True), ("2101", False), ("0", False),
+                                                 ("99999", False), ("2023", True)])
+def test_a_year_fact_lies_between_1900_and_2100(tmp_path, capsys, year, accepted):
+    """The roster reader's range is the domain the checker proves over (and the strategies draw from)."""
+    roster = ROSTER_HEADER + f"C1,A,province,U,truong_so,false,{year},\n"
+    (tmp_path / "r.csv").write_text(roster, encoding="utf-8")
+    code, data = _run(capsys, tmp_path, "plan", "--roster", str(tmp_path / "r.csv"), "--format", "jsonl")
+    closing = json.loads(data.decode().splitlines()[-1])
+    assert code == (0 if accepted else 1)
+    if accepted:
+        assert not closing["rejected"]
+    else:
+        (r,) = closing["rejected"]
+        assert r["line"] == 2 and "appointed_year" in r["reason"] and "1900" in r["reason"] and "2100" in r["reason"], r
