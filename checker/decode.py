@@ -22,7 +22,7 @@ from checker.encode import RosterVars, TallyVars, all_facts
 from dsl import ir
 from dsl.evaluator import Cadre, Tally
 
-TALLY_COLUMNS = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low")
+TALLY_COLUMNS = ir.TALLY_REQUIRED
 QUORUM_COLUMNS = ("convened", "present")
 
 

@@ -226,7 +226,7 @@ def _item_mutants(it: s.Item, items: tuple[s.Item, ...], index: int) -> Iterator
         case s.Combine():
             yield "two_venues", f"drop two_venues {it.outcome.text}", drop
         case (s.Document() | s.Import() | s.Levels() | s.Fact() | s.Ballot() | s.Apply() | s.Schedule() | s.Provision()
-              | s.Property() | s.Acknowledge() | s.Example()):
+              | s.Property() | s.Acknowledge() | s.Example() | s.TallySchema()):
             pass  # not decisions (or not mutated: declarations whose change the loader rejects)
         case _:
             raise AssertionError(f"unhandled item {type(it).__name__}")
@@ -374,7 +374,7 @@ def decision_view(pol: ir.Policy, year: int, inp: FuzzInput) -> DecisionView:
     """What the compiled evaluator of ``pol`` decides for ``inp`` (as the fuzzer compares it)."""
     ev = Evaluator(pol, year)
     d = ev.decide(inp.cadre, {v: t for v, t in inp.at.items() if v in pol.venue_codes()})
-    return evaluator_view(d, inp, pol, compiled_sets(pol))
+    return evaluator_view(d, inp, compiled_sets(pol))
 
 
 # ---- kills -------------------------------------------------------------------------------------------------

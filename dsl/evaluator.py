@@ -232,6 +232,26 @@ _BROKEN = {"<=": "is more than", "<": "is not less than", ">=": "is less than", 
            "=": "differs from", "!=": "equals"}
 
 
+def compile_invariants(invariants: Sequence[ir.Invariant]) -> Callable[[tuple[int | None, ...]], str | None]:
+    """:func:`broken_invariant` compiled once for a reader: takes the counts in the order of
+    :data:`dsl.ir.TALLY_FIELDS` (a tuple, no dict per row) and says why the first broken invariant is."""
+    index = {f: i for i, f in enumerate(ir.TALLY_FIELDS)}
+    compiled = [(tuple(index[f] for f in inv.left), tuple(index[f] for f in inv.right), _OPS[inv.op], inv)
+                for inv in invariants]
+
+    def check(values: tuple[int | None, ...]) -> str | None:
+        for left, right, op, inv in compiled:
+            try:
+                if op(sum(values[i] for i in left), sum(values[i] for i in right)):  # type: ignore[misc]
+                    continue
+            except TypeError:  # a field it names is not given: it does not bind this row
+                continue
+            return broken_invariant((inv,), dict(zip(ir.TALLY_FIELDS, values)))
+        return None
+
+    return check
+
+
 def broken_invariant(invariants: Sequence[ir.Invariant], counts: Mapping[str, int | None]) -> str | None:
     """Why a tally row's ``counts`` break the first invariant they break (each binds only where the
     fields it names are given), or None: ``high + confidence + low (45) is more than collected (40)``,

@@ -45,6 +45,9 @@ SPECIAL_OUTCOMES = ("missing_tally", "invalid_session")
 TALLY_FIELDS = ("issued", "collected", "high", "confidence", "low", "convened", "present", "members")
 #: The optional count columns of a tally row (a row may leave them empty).
 OPTIONAL_COUNTS = ("convened", "present", "members")
+#: The columns every tallies file has (brief §3): the row's key, then the required counts.
+TALLY_KEY = ("cadre_id", "venue")
+TALLY_REQUIRED = TALLY_KEY + tuple(f for f in TALLY_FIELDS if f not in OPTIONAL_COUNTS)
 #: The columns every roster has (brief §3); each fact of the policy adds one (:meth:`Policy.roster_columns`).
 ROSTER_IDENTITY = ("cadre_id", "full_name", "level", "unit", "titles")
 DENOMINATORS = ("collected", "issued", "convened", "present")

@@ -11,10 +11,12 @@ Commands: ``check`` (via :mod:`tinnhiem.check_command`), ``plan``, ``evaluate``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ import policy as bundled
 from dsl.diagnostics import PolicyError, did_you_mean
 from dsl.evaluator import Plan, Tally, compile_policy
 from dsl.ir import Policy
-from dsl.loader import load_policy, policy_files, read_policy_bytes
+from dsl.loader import load_policy, policy_files, policy_root, read_policy_bytes, refusal
 from dsl.values import VOTE_YEARS, whole_number
 from tinnhiem import report
 from tinnhiem.csvio import InputError
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fmt", help="rewrite policy files in canonical layout")
     f.add_argument("paths", nargs="+", metavar="PATH", help="policy files")
     f.add_argument("--check", action="store_true", help="report files that would change; write nothing")
+    _root_option(f)
 
     t = sub.add_parser("test", help="run the examples written inside policy files")
     t.add_argument("paths", nargs="*", metavar="PATH", help="policy files (default: the bundled policies)")
@@ -123,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except KeyboardInterrupt:
         print("tinnhiem: interrupted", file=sys.stderr)
+        if argv is None:  # the program itself (not a call from Python): leave now, without finalizers — an
+            _leave(130)   # object Ctrl-C cut in half (a Z3 term) would print a traceback as it is freed
         return 130
     except BrokenPipeError:  # the reader of stdout went away (``| head -1``): stop quietly, as Unix tools do
         _quiet_stdout()
@@ -131,6 +136,13 @@ def main(argv: list[str] | None = None) -> int:
         print(os_error(exc, _what_failed(exc)).render(), file=sys.stderr)
         _quiet_stdout()
         return 2
+
+
+def _leave(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def _what_failed(exc: OSError) -> str:
@@ -168,10 +180,22 @@ def _run(args: argparse.Namespace) -> int:
 
                 return diff_main(args.old, args.new, args.format, args.output, args.timeout_ms, args.policy_root)
             case "fuzz":
+                import importlib.util
+
+                if importlib.util.find_spec("hypothesis") is None:  # an optional extra: plan and evaluate do without it
+                    print("tinnhiem fuzz: error: fuzzing needs Hypothesis, which is not installed\n"
+                          "help: install tinnhiem with its fuzz extra: pip install 'tinnhiem[fuzz]'", file=sys.stderr)
+                    return 2
                 from checker.fuzz import fuzz_main
 
                 return fuzz_main(args.policy or str(bundled.path()), args.examples, args.seed, args.policy_root)
             case "lsp":
+                import importlib.util
+
+                if importlib.util.find_spec("pygls") is None or importlib.util.find_spec("lsprotocol") is None:
+                    print("tinnhiem lsp: error: the language server needs pygls, which is not installed\n"
+                          "help: install tinnhiem with its lsp extra: pip install 'tinnhiem[lsp]'", file=sys.stderr)
+                    return 2
                 from tinnhiem.lsp import lsp_main
 
                 return lsp_main()
@@ -226,12 +250,21 @@ def _load(args: argparse.Namespace) -> tuple[Policy, int]:
     return pol, year
 
 
+class _Console(Console):
+    """A rich console that lets a closed pipe be a ``BrokenPipeError`` (rich's own reaction is exit 1,
+    which means "rows rejected" here): :func:`main` ends quietly with 141, as Unix tools do."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _console(fh: Any, to_file: bool) -> Console:
     """The console a table is drawn on: 200 columns, no colour in a file; the terminal's width on one."""
     if to_file:
-        return Console(file=fh, width=200, color_system=None, soft_wrap=False, markup=False, emoji=False)
-    console = Console(file=fh, markup=False, emoji=False)
-    return console if console.is_terminal else Console(file=fh, width=150, markup=False, emoji=False)
+        return _Console(file=fh, width=200, color_system=None, soft_wrap=False, markup=False, emoji=False)
+    console = _Console(file=fh, markup=False, emoji=False)
+    return console if console.is_terminal else _Console(file=fh, width=150, markup=False, emoji=False)
 
 
 def _emit(args: argparse.Namespace, pol: Policy, doc: dict[str, Any], roster: Roster) -> None:
@@ -400,8 +433,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     ev = compile_policy(pol, year)
     roster = read_roster(args.roster, pol)
     by_id = roster.by_id()
+    args.cadre_id = unicodedata.normalize("NFC", args.cadre_id.strip())  # as the reader normalises every cell
     entry = by_id.get(args.cadre_id)
-    console = Console(markup=False, emoji=False)
+    console = _Console(markup=False, emoji=False)
     if entry is None:
         own = [r for r in roster.rejected if r.cadre_id == args.cadre_id]
         if own:
@@ -439,9 +473,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     from dsl.evaluator import run_example
 
     paths = list(args.paths) or [str(p) for p in bundled.all_paths()]
-    console = Console(markup=False, emoji=False)
+    console = _Console(markup=False, emoji=False)
     if not console.is_terminal:
-        console = Console(width=150, markup=False, emoji=False)
+        console = _Console(width=150, markup=False, emoji=False)
     errors: list[PolicyError] = []
     total = failed = 0
     for path in paths:
@@ -478,13 +512,16 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Canonical layout; with --check, exit 1 when a file would change. Syntax errors exit 2."""
-    import unicodedata
-
     from dsl.parser import parse
     from dsl.printer import format_file
 
     changed = errors = 0
     for path in args.paths:
+        problem = refusal(Path(path), policy_root(path, args.policy_root))
+        if problem is not None:  # the rules of the loader: a file outside the root is never read, nor rewritten
+            print(f"{path}: error[E005]: {path} {problem[0]}\nhelp: {problem[1]}", file=sys.stderr)
+            errors += 1
+            continue
         try:
             data = read_policy_bytes(Path(path))
         except OSError as exc:
@@ -493,6 +530,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             continue
         try:
             text = unicodedata.normalize("NFC", data.decode("utf-8-sig"))
+            if "\x00" in text:
+                raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
         except UnicodeDecodeError:
             print(f"{path}: error[E002]: the policy file is not UTF-8", file=sys.stderr)
             errors += 1

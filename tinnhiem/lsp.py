@@ -258,7 +258,7 @@ def index_file(pf: s.PolicyFile, path: Path, text: str, documents: dict[str, str
                 add("property", it.name, f"**property** `{it.name.text}` — {it.label.value}\n\n```\n{_source_slice(lines, it.expr.span)}\n```")
             case s.Example():
                 add("example", it.name, f"**example** `{it.name.text}` — {it.label.value}")
-            case s.MaxVenues() | s.Ballot() | s.ShareDecl() | s.Quorum() | s.Apply() | s.Acknowledge():
+            case s.MaxVenues() | s.Ballot() | s.ShareDecl() | s.Quorum() | s.Apply() | s.Acknowledge() | s.TallySchema():
                 pass
             case _:
                 raise AssertionError(f"unhandled item {type(it).__name__}")

@@ -35,8 +35,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsl import ir
+
 ROSTER_COLUMNS = ("cadre_id", "full_name", "level", "unit", "titles", "retirement_notice", "appointed_year")
-TALLY_COLUMNS = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low", "convened", "present")
+TALLY_COLUMNS = (*ir.TALLY_REQUIRED, "convened", "present")  # the sample gives no member counts
 TITLE_CODES = ("bi_thu", "pho_bi_thu", "uv_btv", "ct_hdnd", "pct_hdnd", "truong_ban_hdnd", "ct_ubnd", "pct_ubnd",
                "uv_ubnd", "truong_ban_dang", "pho_ban_dang", "truong_so", "pho_so", "truong_dvsn", "pho_dvsn")
 VENUES = ("cap_uy", "hdnd", "noi_cong_tac")

@@ -19,12 +19,12 @@ from typing import Any
 
 from dsl import ir
 from dsl.diagnostics import did_you_mean
-from dsl.evaluator import Plan, Tally, broken_invariant
+from dsl.evaluator import Plan, Tally, compile_invariants
 from dsl.values import MAX_DIGITS, whole_number, why_not_whole
 from tinnhiem.csvio import CsvFile, open_csv, shown
 from tinnhiem.roster import Rejected
 
-REQUIRED = ("cadre_id", "venue", "issued", "collected", "high", "confidence", "low")
+REQUIRED = ir.TALLY_REQUIRED
 OPTIONAL = ir.OPTIONAL_COUNTS  # convened, present, members
 
 
@@ -61,6 +61,8 @@ def _count(raw: str, name: str) -> int | str:
 
 
 _FAST_DIGITS = MAX_DIGITS  # five fields of ASCII digits this long in all are each short enough
+_FIELD_INDEX = {f: i for i, f in enumerate(ir.TALLY_FIELDS)}
+assert ir.TALLY_FIELDS == ("issued", "collected", "high", "confidence", "low", "convened", "present", "members")
 _BAD: Any = object()  # an optional count that is not a non-negative whole number
 
 
@@ -102,7 +104,7 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
                      if i is not None)
     venues = policy.venue_codes()
     base_at = {v: policy.base_at(v) for v in venues}  # what each venue's share is counted over
-    invariants = policy.invariants()
+    invariants = compile_invariants(policy.invariants())
     seen: dict[tuple[str, str], int] = {}
     hints = _CadreHints(roster_ids)
     for line, fields in f.records:
@@ -201,18 +203,17 @@ class _CadreHints:
 
 
 def _check(issued: int, collected: int, high: int, conf: int, low: int, convened: int | None, present: int | None,
-           members: int | None, base: str, invariants: tuple[ir.Invariant, ...]) -> str | None:
+           members: int | None, base: str, invariants: Callable[[tuple[int | None, ...]], str | None]) -> str | None:
     """Why a row of valid counts is inconsistent, or None: the policy's invariants
     (:meth:`dsl.ir.Policy.invariants`, the same that :func:`checker.encode.tally_schema` asserts), then
     the base of the venue, given and not zero."""
     if (convened is None) != (present is None):
         return "convened and present go together: give both or neither"
-    counts = {"issued": issued, "collected": collected, "high": high, "confidence": conf, "low": low,
-              "convened": convened, "present": present, "members": members}
-    broken = broken_invariant(invariants, counts)
+    values = (issued, collected, high, conf, low, convened, present, members)  # the order of ir.TALLY_FIELDS
+    broken = invariants(values)
     if broken is not None:
         return broken
-    den = counts[base]
+    den = values[_FIELD_INDEX[base]]
     if den is None:
         return f"the policy computes the share over '{base}' at this venue, which this row does not give"
     if den == 0:

@@ -83,7 +83,7 @@ def violation_shown(prop: str, policy: ir.Policy, finding: dict) -> bool:
     ev = Evaluator(policy, year)
     cadres = cadres_from_csv(cx["roster_csv"], policy) if cx["roster_csv"] else []
     tallies = tallies_from_csv(cx["tallies_csv"]) if cx["tallies_csv"] else []
-    den_name = policy.share.denominator if policy.share else "collected"
+    den_name = policy.default_base()
     plans = [ev.plan(c) for c in cadres]
     match prop:
         case "builtin.max_venues":

@@ -62,7 +62,7 @@ def _inputs(policy: ir.Policy, titles: frozenset[str] | None):
 
 
 def _shares(policy: ir.Policy):
-    den = policy.share.denominator if policy.share else "collected"
+    den = policy.default_base()
     for d in range(1, MAX_COUNT + 1):
         top = MAX_COUNT if den in ("convened", "present") else d
         for low in range(top + 1):

@@ -67,7 +67,7 @@ def _case(draw):
             v = draw(st.sampled_from([None, y - 1, y, y + 1, 1990]))
             if v is not None:
                 facts[f.name] = v
-    den = p.share.denominator if p.share else "collected"
+    den = p.default_base()
     tallies = {}
     for v in p.venue_codes():
         if draw(st.sampled_from([True] * 9 + [False])):

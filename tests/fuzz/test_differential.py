@@ -186,7 +186,7 @@ def test_csv_row_strategies_give_the_briefs_columns():
     @given(roster_rows(PROFILE), tally_rows(PROFILE))
     def run(r, t):
         assert list(r)[:7] == ["cadre_id", "full_name", "level", "unit", "titles", "retirement_notice", "appointed_year"]
-        assert list(t) == ["cadre_id", "venue", "issued", "collected", "high", "confidence", "low", "convened", "present"]
+        assert list(t) == ["cadre_id", "venue", "issued", "collected", "high", "confidence", "low", "convened", "present", "members"]
         row = next(csv.reader(io.StringIO(",".join(t.values()))))
         assert all(x == "" or x.isdigit() for x in row[2:])
 
