@@ -508,8 +508,9 @@ class Policy:
 
     def missing_for_tallies(self) -> list[str]:
         missing = []
-        if self.share is None:
-            missing.append("share (denominator)")
+        own = {a.band_set for a in self.band_at}
+        if self.share is None and any(bs.base is None for bs in self.band_sets if bs.name in own):
+            missing.append("share (denominator) for the band sets that name no base ('over')")
         for v in self.venues:
             if self.band_set_at(v.code) is None:
                 missing.append(f"bands applied at venue '{v.code}'")

@@ -222,6 +222,10 @@ class _Lowerer:
         if not found:
             return default
         first_alias, first = found[0]
+        if attr == "share" and any(_essence(v) != _essence(first) for _, v in found[1:]):
+            # texts that count over different bases are no conflict: each imported band set keeps the
+            # base of its own text (ir.Policy.base_of); this file has no default base unless it says one
+            return default
         for alias, value in found[1:]:
             if _essence(value) != _essence(first):
                 self.err("E306", f"the imports '{first_alias}' and '{alias}' declare different {attr.replace('_', ' ')}",

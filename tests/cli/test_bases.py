@@ -128,3 +128,21 @@ def test_diff_reports_a_changed_base_with_a_valid_tally_decided_differently(tmp_
                                              (Fraction(1), "100%"), (Fraction(0), "0%"), (Fraction(323, 485), "66,6%")])
 def test_percentages_are_written_as_the_official_texts_write_them(share: Fraction, text: str) -> None:
     assert percent_vi(share) == text
+
+
+def test_imports_that_count_over_different_shares_are_no_conflict(tmp_path: Path) -> None:
+    """Was E306 ('declare different share'): NQ 96 over ballots issued, QĐ 96 over ballots collected."""
+    plan = _copy(tmp_path, over=None)
+    nq = plan.parent / "nq96-qh15.policy"
+    nq.write_text(nq.read_text(encoding="utf-8").replace("share = low / collected", "share = low / issued"), encoding="utf-8")
+    pol = load_policy(plan)
+    assert pol.base_at("hdnd") == "issued"  # the council's set keeps the base of its own text
+    # the plan's own band set names no base and the texts disagree: the plan must say which
+    assert any("share" in m for m in pol.missing_for_tallies())
+    text = plan.read_text(encoding="utf-8")
+    plan.write_text(text + '\nshare = low / collected cite KH134 "P11" "phiếu tín nhiệm thấp"\n', encoding="utf-8")
+    pol = load_policy(plan)
+    assert not pol.missing_for_tallies()
+    assert (pol.base_at("cap_uy"), pol.base_at("hdnd")) == ("collected", "issued")
+    code, doc = _evaluate(tmp_path, plan, ["TH00004,hdnd,80,74,73,0,1,,,"])
+    assert code == 0 and next(c for c in doc["cadres"] if c["cadre_id"] == "TH00004")["venues"][0]["shares"]["low"] == "1/80"
