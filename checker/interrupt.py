@@ -80,6 +80,12 @@ def _watch(fd: int) -> None:
                 ctx.interrupt()
 
 
+def interrupted() -> bool:
+    """Whether Ctrl-C was pressed: an exception that follows it (ctypes turns a ``KeyboardInterrupt``
+    raised while it converts arguments into ``ArgumentError``) is the interruption, not a bug."""
+    return _interrupted.is_set()
+
+
 def checked(solver: z3.Solver, answer_of: object) -> z3.CheckSatResult:
     """The answer of ``answer_of()`` (a call that checks ``solver``), or ``KeyboardInterrupt`` when
     Ctrl-C stopped it — never an ``unknown`` that is really an interruption."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.diff import FORMATS, KINDS, diff_policies, to_json, to_text
-from checker.interrupt import install
+from checker.interrupt import install, interrupted
 from checker.report import diagnostic_data
 from dsl import ir
 from dsl.diagnostics import PolicyError
@@ -92,6 +92,8 @@ def diff_main(old: str, new: str, fmt: str = "text", output: str | None = None, 
     try:
         result = diff_policies(loaded.policies[0], loaded.policies[1], timeout_ms)
     except Exception as exc:  # never a traceback to the user
+        if interrupted():
+            raise KeyboardInterrupt from None  # Ctrl-C, seen through ctypes: exit 130 (tinnhiem.cli.main)
         print(f"tinnhiem diff: internal error: {type(exc).__name__}: {exc}\n"
               "help: this is a bug of the checker; please report it with the two policies", file=sys.stderr)
         return 3
