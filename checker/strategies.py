@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
@@ -76,7 +76,16 @@ class Profile:
     venues: tuple[str, ...]  # the venues to draw tallies for (NO_VENUE when the policy has none)
     thresholds: tuple[Fraction, ...]  # every share threshold, with 0 and 1 (0 low, all low)
     quorum: Fraction | None
-    denominator: str
+    denominator: str  # the default base (the share's denominator, else collected)
+    bases: tuple[tuple[str, str], ...] = ()  # (venue, the base its band set counts over) where it differs
+    members: bool = False  # some band set counts over members: draw the members column too
+
+    def base_at(self, venue: str) -> str:
+        """What the share at ``venue`` is counted over (:meth:`dsl.ir.Policy.base_at`)."""
+        for v, b in self.bases:
+            if v == venue:
+                return b
+        return self.denominator
 
 
 def _walk(e: ir.Expr) -> Iterator[ir.Expr]:
@@ -160,7 +169,9 @@ def profile(policy: ir.Policy, year: int | None = None, domain: Domain = _DOMAIN
         tuple(sorted(v for v in years if ylo <= v <= yhi)), tuple(sorted(v for v in ints if ilo <= v <= ihi)),
         policy.venue_codes() or (NO_VENUE,), tuple(sorted(thresholds)),
         policy.quorum.ratio if policy.quorum else None,
-        policy.share.denominator if policy.share else "collected",
+        policy.default_base(),
+        tuple((v, policy.base_at(v)) for v in policy.venue_codes() if policy.base_at(v) != policy.default_base()),
+        any(policy.base_of(bs) == "members" for bs in policy.band_sets),
     )
 
 
@@ -266,7 +277,7 @@ def tally(draw: st.DrawFn, prof: Profile, venue: str) -> Tally | None:
         k = _large(draw, t.denominator, large)
         d = t.denominator * k
         low = _clamp(t.numerator * k + (0, -1, 1)[sel % 3], 0, max(d, t.numerator * k + 1))
-    den = prof.denominator
+    den = prof.base_at(venue)
     quorum = None
     if qmode != "none" or den in ("convened", "present"):
         r = prof.quorum
@@ -291,8 +302,14 @@ def tally(draw: st.DrawFn, prof: Profile, venue: str) -> Tally | None:
             issued = collected + extra
             convened, present = quorum if quorum is not None else (d, d)
             quorum = (d, min(present, d)) if den == "convened" else (max(convened, d), d)
+        case "members":  # every ballot issued comes from a member: low ≤ collected ≤ issued ≤ members = d
+            low = min(low, d)
+            issued = max(low, d - (0, 1, 2, d // 2, 0)[extra_i])
+            collected = max(low, (issued, low, (low + issued) // 2, issued, issued)[extra_i])
+            if quorum is not None:
+                quorum = (min(quorum[0], d), min(quorum[1], quorum[0], d))
         case _:
-            raise AssertionError(f"unknown denominator {den}")
+            raise AssertionError(f"unknown base {den}")
     rest = collected - low
     match _SPLITS[split]:
         case "all high":
@@ -304,7 +321,15 @@ def tally(draw: st.DrawFn, prof: Profile, venue: str) -> Tally | None:
         case _:
             high, confidence = rest // 3, 0
     convened_v, present_v = quorum if quorum is not None else (None, None)
-    return Tally(venue, issued, collected, high, confidence, low, convened_v, present_v)
+    members = None
+    if den == "members":
+        members = d
+    elif prof.members:  # the members column, absent or at least what was issued and convened
+        i = _index(draw, 4)
+        members = None if i < 2 else max(issued, convened_v or 0) + (0, 0, 1, 1000)[i]
+    if members is None:
+        return Tally(venue, issued, collected, high, confidence, low, convened_v, present_v)
+    return Tally(venue, issued, collected, high, confidence, low, convened_v, present_v, members)
 
 
 @st.composite
@@ -354,7 +379,9 @@ def roster_row(prof: Profile, cadre: Cadre) -> RosterRow:
 
 
 def tally_row(cadre_id: str, t: Tally) -> TallyRow:
-    return TallyRow(cadre_id, t.venue, t.issued, t.collected, t.high, t.confidence, t.low, t.convened, t.present)
+    members = getattr(t, "members", None)
+    row = TallyRow(cadre_id, t.venue, t.issued, t.collected, t.high, t.confidence, t.low, t.convened, t.present)
+    return row if members is None else replace(row, members=members)
 
 
 def roster_rows(prof: Profile) -> st.SearchStrategy[dict[str, str]]:
@@ -368,6 +395,12 @@ def tally_rows(prof: Profile, cadre_id: str = "fz1") -> st.SearchStrategy[dict[s
 
 
 # ---- random policies ------------------------------------------------------------------------------------
+#
+# A policy is drawn as a small description first (names, band sets as cuts and strictness, exemptions,
+# max_venues), then written out with random layout and random but equivalent *shapes*: a condition is
+# a connective of two to four operands, a band condition may be padded with an operand that always
+# holds or written as three-operand disjunctions. The description is what a refining policy is drawn
+# from (:func:`refining_policies`): the same band sets kept, moved, renamed, flipped or cut short.
 
 _LABELS = ("Bí thư", "Phó Chủ tịch HĐND", "Giám đốc sở", "Trưởng ban \"Tổ chức\"", "Ủy viên Ban Thường vụ",
            "Cấp phó đơn vị sự nghiệp trực thuộc cấp ủy, UBND — một nhãn dài để bộ định dạng phải ngắt dòng ở đúng"
@@ -376,6 +409,9 @@ _TAGS = ("tag_a", "tag_b")
 _VENUES = ("cap_uy", "hdnd", "noi_cong_tac")
 _NICE = (Fraction(1, 2), Fraction(2, 3), Fraction(1, 3), Fraction(3, 5), Fraction(1, 4), Fraction(3, 4),
          Fraction(51, 100), Fraction(1, 8))
+#: how many operands a connective of a random condition has (two, or more: the evaluator compiles
+#: two operands and three or more differently)
+_ARITY = (2, 3, 2, 4, 3)
 
 
 @dataclass(frozen=True)
@@ -385,6 +421,43 @@ class _Names:
     tags: tuple[str, ...]
     venues: tuple[str, ...]
     int_fact: bool
+    tagged: tuple[tuple[str, ...], ...] = ()  # the tags of each title
+
+
+@dataclass(frozen=True)
+class _SetSpec:
+    """A band set as drawn: band ``i`` lies between ``cuts[i-1]`` and ``cuts[i]``, the lower end
+    compared with ``lower[i]`` (``>``/``>=``), the upper end with ``upper[i]`` (``<``/``<=``); written
+    in the order ``order``, with ``codes`` and ``severities``."""
+
+    name: str
+    cuts: tuple[Fraction, ...]
+    lower: tuple[str, ...]  # per band ('' for the first)
+    upper: tuple[str, ...]  # per band ('' for the last)
+    severities: tuple[int, ...]
+    order: tuple[int, ...]
+    codes: tuple[str, ...]
+    base: str | None = None  # ``over FIELD``; None: the policy's share denominator
+
+    @property
+    def size(self) -> int:
+        return len(self.cuts) + 1
+
+
+@dataclass(frozen=True)
+class DrawnPolicy:
+    """A random policy: its text and what it was drawn from (for :func:`refining_policies`)."""
+
+    text: str
+    names: _Names
+    year: int
+    denominator: str
+    sets: tuple[_SetSpec, ...]
+    exemptions: tuple[str, ...]  # the condition of each exemption x0, x1, …
+    max_venues: int | None
+    #: for a refining policy: whether ``refinement_keeps`` must hold, and why (what was changed)
+    keeps: bool | None = None
+    changes: tuple[str, ...] = ()
 
 
 def _decimal(f: Fraction, places: int) -> str:
@@ -411,7 +484,8 @@ def _name_list(draw: st.DrawFn, pool: tuple[str, ...]) -> list[str]:
 
 
 def _condition(draw: st.DrawFn, n: _Names, ctx: str, depth: int = 0) -> str:
-    """A well-typed condition in context ``roster``, ``venue`` or ``property``."""
+    """A well-typed condition in context ``roster``, ``venue`` or ``property``; ``and``/``or`` take two
+    to four operands."""
     atoms = ["holds", "retirement", "year", "level", "const"]
     if n.int_fact:
         atoms.append("int")
@@ -450,9 +524,12 @@ def _condition(draw: st.DrawFn, n: _Names, ctx: str, depth: int = 0) -> str:
             return f"venue_count {draw(cmp)} {draw(st.integers(0, 3))}"
         case "not":
             return f"not ({_condition(draw, n, ctx, depth + 1)})"
-        case "and" | "or" | "implies":
+        case "and" | "or":
+            k = draw(st.sampled_from(_ARITY))
+            return f" {kind} ".join(f"({_condition(draw, n, ctx, depth + 1)})" for _ in range(k))
+        case "implies":
             a, b = _condition(draw, n, ctx, depth + 1), _condition(draw, n, ctx, depth + 1)
-            return f"({a}) {kind} ({b})"
+            return f"({a}) implies ({b})"
         case _:
             raise AssertionError(kind)
 
@@ -466,46 +543,131 @@ def _text(draw: st.DrawFn) -> str:
     return '"' + label.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _bands(draw: st.DrawFn, name: str) -> list[str]:
-    """A band set: intervals between random thresholds, random strictness, order and severities."""
-    k = draw(st.integers(1, 3))
+def _set_spec(draw: st.DrawFn, name: str, over: bool = False) -> _SetSpec:
+    """A band set of one to three bands: random thresholds, strictness at each end, order, severities,
+    and a base (``over FIELD``; always with ``over``)."""
+    k = draw(st.sampled_from((2, 3, 1, 2, 3)))
     pool = st.one_of(st.sampled_from(_NICE), st.fractions(min_value=Fraction(1, 1000), max_value=Fraction(999, 1000), max_denominator=1000))
-    cuts = sorted(set(draw(st.lists(pool, min_size=k - 1, max_size=k - 1))))
+    cuts = tuple(sorted(set(draw(st.lists(pool, min_size=k - 1, max_size=k - 1)))))
     k = len(cuts) + 1
-    conds = []
-    for i in range(k):
-        parts = []
-        if i > 0:
-            parts.append(f"share {draw(st.sampled_from(('>', '>=')))} {_ratio_text(draw, cuts[i - 1])}")
-        if i < k - 1:
-            parts.append(f"share {draw(st.sampled_from(('<', '<=')))} {_ratio_text(draw, cuts[i])}")
-        conds.append(" and ".join(parts) if parts else draw(st.sampled_from(("share >= 0", "true", "share >= 0%"))))
-    severities = list(range(k)) if draw(st.booleans()) else draw(st.permutations(list(range(k))))
-    order = list(range(k)) if draw(st.booleans()) else draw(st.permutations(list(range(k))))
-    lines = [f"bands {name} {{"]
-    for i in order:
-        cons = []
+    lower = tuple("" if i == 0 else draw(st.sampled_from((">", ">="))) for i in range(k))
+    upper = tuple("" if i == k - 1 else draw(st.sampled_from(("<", "<="))) for i in range(k))
+    severities = tuple(range(k)) if draw(st.booleans()) else tuple(draw(st.permutations(list(range(k)))))
+    order = tuple(range(k)) if draw(st.booleans()) else tuple(draw(st.permutations(list(range(k)))))
+    base = draw(st.sampled_from(ir.BASES if over else (None, None, None, None, *ir.BASES)))
+    return _SetSpec(name, cuts, lower, upper, severities, order, tuple(f"m{i}" for i in range(k)), base)
+
+
+#: a comparison with the share written as a disjunction of three operands that says the same
+#: (thresholds lie strictly between 0 and 1, and a share is never below 0)
+_AS_DISJUNCTION = {
+    ">": "(share > {t} or false or share > 1)", ">=": "(share = {t} or share > {t} or false)",
+    "<": "(share < {t} or share < 0 or false)", "<=": "(share < {t} or share = {t} or false)",
+}
+
+
+def _band_condition(draw: st.DrawFn, spec: _SetSpec, i: int) -> str:
+    """Band ``i``'s condition, in one of three equivalent shapes: plain (``a and b``), padded with an
+    operand that always holds (``share >= 0 and a and b``), or each comparison as a disjunction of
+    three operands."""
+    cmps = []
+    if i > 0:
+        cmps.append((spec.lower[i], spec.cuts[i - 1]))
+    if i < spec.size - 1:
+        cmps.append((spec.upper[i], spec.cuts[i]))
+    shape = draw(st.sampled_from(("plain", "padded", "disjunctions")))
+    if not cmps:
+        return draw(st.sampled_from(("share >= 0", "true", "share >= 0%", "share >= 0 or share < 0 or false",
+                                     "not (share < 0) and true and share >= 0")))
+    if shape == "disjunctions":
+        parts = [_AS_DISJUNCTION[op].format(t=_ratio_text(draw, t)) for op, t in cmps]
+    else:
+        parts = [f"share {op} {_ratio_text(draw, t)}" for op, t in cmps]
+        if shape == "padded":
+            parts.insert(draw(st.integers(0, len(parts))), draw(st.sampled_from(("share >= 0", "true", "not (share < 0)"))))
+    return " and ".join(parts)
+
+
+def _bands(draw: st.DrawFn, spec: _SetSpec, refines: str | None = None) -> list[str]:
+    lines = [f"bands {spec.name}" + (f" refines {refines}" if refines else "") + (f" over {spec.base}" if spec.base else "") + " {"]
+    for i in spec.order:
+        lines.append(f"  band {spec.codes[i]} {_text(draw)} when {_band_condition(draw, spec, i)} severity {spec.severities[i]}")
         for _ in range(draw(st.integers(0, 2))):
-            cons.append(f"    {draw(st.sampled_from(('must', 'may')))} {_text(draw)}")
-        lines.append(f"  band m{i} {_text(draw)} when {conds[i]} severity {severities[i]}")
-        lines.extend(cons)
+            lines.append(f"    {draw(st.sampled_from(('must', 'may')))} {_text(draw)}")
         lines.append(f"    {_cite(draw)}")
     lines.append("}")
     return lines
 
 
-@st.composite
-def policy_texts(draw: st.DrawFn) -> str:
-    """The text of a random small well-typed policy (standalone: no imports)."""
-    year = draw(st.integers(2020, 2026))
-    levels = draw(st.sampled_from((("province",), ("district",), ("province", "district"))))
-    n_titles = draw(st.integers(1, 3))
-    titles = tuple(f"t{i}" for i in range(n_titles))
-    title_tags = {t: draw(st.lists(st.sampled_from(_TAGS), max_size=2, unique=True)) for t in titles}
-    tags = tuple(sorted({g for gs in title_tags.values() for g in gs}))
-    venues = tuple(draw(st.permutations(_VENUES))[: draw(st.integers(1, 3))])
-    n = _Names(levels, titles, tags, venues, draw(st.booleans()))
+def _refined_set(draw: st.DrawFn, spec: _SetSpec, denominator: str) -> tuple[_SetSpec, str | None]:
+    """A band set that refines ``spec``: the same (perhaps with other severities, its base written out or
+    left to the share's ``denominator``, or written otherwise), or changed so that some valid tally is
+    decided a different band (what was changed; None: kept)."""
+    k = spec.size
+    kinds = ["same", "severities", "base"] + (["moved", "flipped", "dropped", "rebased", "rebased"] if k >= 2 else []) + ["renamed"]
+    kind = draw(st.sampled_from(kinds))
+    base = spec.base or denominator
+    match kind:
+        case "same":
+            return spec, None
+        case "base":
+            return replace(spec, base=draw(st.sampled_from((None, base))) if base == denominator else base), None
+        case "rebased":
+            other = draw(st.sampled_from([b for b in ir.BASES if b != base]))
+            return replace(spec, base=other), f"band set {spec.name} counted over {other}, not {base}"
+        case "severities":
+            return replace(spec, severities=tuple(draw(st.permutations(list(spec.severities))))), None
+        case "renamed":
+            i = draw(st.integers(0, k - 1))
+            codes = tuple(f"r{j}" if j == i else c for j, c in enumerate(spec.codes))
+            return replace(spec, codes=codes), f"band {spec.codes[i]} of {spec.name} renamed r{i}"
+        case "moved":
+            i = draw(st.integers(0, k - 2))
+            lo = spec.cuts[i - 1] if i > 0 else Fraction(0)
+            hi = spec.cuts[i + 1] if i + 2 < k else Fraction(1)
+            new = (spec.cuts[i] + (hi if draw(st.booleans()) else lo)) / 2
+            return replace(spec, cuts=spec.cuts[:i] + (new,) + spec.cuts[i + 1:]), f"threshold {spec.cuts[i]} of {spec.name} moved to {new}"
+        case "flipped":
+            i = draw(st.integers(0, k - 2))
+            flip = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
+            upper = tuple(flip[o] if j == i else o for j, o in enumerate(spec.upper))
+            lower = tuple(flip[o] if j == i + 1 else o for j, o in enumerate(spec.lower))
+            return replace(spec, upper=upper, lower=lower), f"strictness at {spec.cuts[i]} of {spec.name} flipped"
+        case _:
+            i = draw(st.integers(0, k - 1))
+            return replace(spec, order=tuple(j for j in spec.order if j != i)), f"band {spec.codes[i]} of {spec.name} dropped"
+
+
+def _refined_exemption(draw: st.DrawFn, cond: str, name: str) -> tuple[str, str | None]:
+    """An exemption that refines one whose condition is ``cond``: the same condition (as written, or
+    rewritten equivalently), or its negation (which differs for every roster row)."""
+    match draw(st.sampled_from(("same", "negated", "or false", "and true", "negated", "not not"))):
+        case "same":
+            return cond, None
+        case "or false":
+            return f"({cond}) or (false) or (false)", None
+        case "and true":
+            return f"(true) and ({cond}) and (true)", None
+        case "not not":
+            return f"not (not ({cond}))", None
+        case _:
+            return f"not ({cond})", f"exemption {name} negated"
+
+
+def _policy(draw: st.DrawFn, base: DrawnPolicy | None = None, evaluable: bool = False, over: bool = False) -> DrawnPolicy:
+    """A random policy; with ``base``, one that imports it (``tw``) and refines its band sets and exemptions."""
+    if base is None:
+        year = draw(st.integers(2020, 2026))
+        levels = draw(st.sampled_from((("province",), ("district",), ("province", "district"))))
+        n_titles = draw(st.integers(1, 3))
+        titles = tuple(f"t{i}" for i in range(n_titles))
+        venues = tuple(draw(st.permutations(_VENUES))[: draw(st.integers(1, 3))])
+        tagged = tuple(tuple(draw(st.lists(st.sampled_from(_TAGS), max_size=2, unique=True))) for _ in titles)
+        n = _Names(levels, titles, tuple(sorted({g for gs in tagged for g in gs})), venues, draw(st.booleans()), tagged)
+    else:
+        year, n = base.year, base.names  # the same names, and the same tags (a tag stands for its titles)
     out: list[str] = []
+    changes: list[str] = []
 
     def item(*lines: str) -> None:
         if draw(st.integers(0, 5)) == 0:
@@ -516,34 +678,53 @@ def policy_texts(draw: st.DrawFn) -> str:
     item("policy rnd {", '  name "Chính sách ngẫu nhiên" issuer "Hypothesis"', f"  date {year}-01-0{draw(st.integers(1, 9))}",
          f"  vote_year {year}", "}")
     item('document T "Văn bản thử nghiệm"')
-    item("levels {", *[f"  {lv} {_text(draw)}" for lv in levels], "}")
+    if base is not None:
+        item('import "base.policy" as tw')
+    item("levels {", *[f"  {lv} {_text(draw)}" for lv in n.levels], "}")
     item('fact retirement_notice: bool "Đã có thông báo chờ nghỉ hưu"')
     item('fact appointed_year: year "Năm được bổ nhiệm"')
     if n.int_fact:
         item('fact so_nam: int "Số năm giữ chức vụ"')
-    for t in titles:
-        tag_text = f" tags [{', '.join(title_tags[t])}]" if title_tags[t] else ""
+    for t, tags in zip(n.titles, n.tagged):
+        tag_text = f" tags [{', '.join(tags)}]" if tags else ""
         item(f"title {t} {_text(draw)}{tag_text}")
     if draw(st.booleans()):
         item(f'define d_kiem "Điều kiện đặt tên" = {_condition(draw, n, "roster", 1)}')
     scope_rules = 0
-    for lv in levels:
+    for lv in n.levels:
         for _ in range(draw(st.integers(1, 2))):
-            item(f"scope s{scope_rules} at {lv}: {', '.join(_name_list(draw, titles + tags))}", f"  {_cite(draw)}")
+            item(f"scope s{scope_rules} at {lv}: {', '.join(_name_list(draw, n.titles + n.tags))}", f"  {_cite(draw)}")
             scope_rules += 1
-    for i in range(draw(st.integers(0, 2))):
-        item(f"exempt x{i} when {_condition(draw, n, 'roster')}", f"  reason {_text(draw)}", f"  {_cite(draw)}")
-    for v in venues:
+    exemptions = []
+    if base is None:
+        for i in range(draw(st.integers(0, 2))):
+            cond = _condition(draw, n, "roster")
+            exemptions.append(cond)
+            item(f"exempt x{i} when {cond}", f"  reason {_text(draw)}", f"  {_cite(draw)}")
+    else:
+        for i, cond in enumerate(base.exemptions):
+            mine, change = _refined_exemption(draw, cond, f"x{i}")
+            changes += [change] if change else []
+            exemptions.append(mine)
+            item(f"exempt x{i} refines tw.x{i} when {mine}", f"  reason {_text(draw)}", f"  {_cite(draw)}")
+    for v in n.venues:
         item(f"venue {v} {_text(draw)}")
-    if draw(st.booleans()):
-        item(f"max_venues {draw(st.sampled_from((1, 1, 2, 3)))} {_cite(draw)}")
+    max_venues = None
+    if base is None and draw(st.booleans()):
+        max_venues = draw(st.sampled_from((1, 1, 2, 3)))
+    elif base is not None and base.max_venues is not None:
+        max_venues = draw(st.sampled_from((None, base.max_venues, base.max_venues + 1, max(1, base.max_venues - 1))))
+        if max_venues is not None and max_venues > base.max_venues:
+            changes.append(f"max_venues {max_venues} above the import's {base.max_venues}")
+    if max_venues is not None:
+        item(f"max_venues {max_venues} {_cite(draw)}")
     n_rules = draw(st.integers(1, 3))
     for i in range(n_rules):
         over = draw(st.lists(st.integers(0, i - 1), max_size=2, unique=True)) if i else []
         head = f"venues r{i}" + (f" overrides {', '.join(f'r{j}' for j in over)}" if over else "")
         items = []
         for _ in range(draw(st.integers(1, 3))):
-            v = draw(st.sampled_from(venues))
+            v = draw(st.sampled_from(n.venues))
             match draw(st.sampled_from(("always", "when", "otherwise"))):
                 case "always":
                     items.append(f"  {v}")
@@ -556,16 +737,26 @@ def policy_texts(draw: st.DrawFn) -> str:
             when = _condition(draw, n, "venue", 1)
         item(f"{head} when {when} {{", *items, "}", f"  {_cite(draw)}")
     item("ballot {", '  high "Tín nhiệm cao"', '  confidence "Tín nhiệm"', '  low "Tín nhiệm thấp"', "}", f"  {_cite(draw)}")
-    item(f"share = low / {draw(st.sampled_from(ir.DENOMINATORS))} {_cite(draw)}")
+    denominator = base.denominator if base is not None else draw(st.sampled_from(ir.DENOMINATORS))
+    item(f"share = low / {denominator} {_cite(draw)}")
     if draw(st.booleans()):
         op = draw(st.sampled_from((">=", ">", "≥")))
         item(f"quorum present {op} {_ratio_text(draw, draw(st.sampled_from(_NICE)))} of convened", f"  {_cite(draw)}")
-    sets = [f"b{i}" for i in range(draw(st.sampled_from((1, 1, 2))))]
-    for s in sets:
-        item(*_bands(draw, s))
+    if base is None:
+        sets = [_set_spec(draw, f"b{i}", over) for i in range(draw(st.sampled_from((1, 2, 2, 3))))]
+        for spec in sets:
+            item(*_bands(draw, spec))
+    else:
+        sets = []
+        for spec in base.sets:
+            mine_set, change = _refined_set(draw, spec, denominator)
+            changes += [change] if change else []
+            sets.append(mine_set)
+            item(*_bands(draw, mine_set, f"tw.{spec.name}"))
+    names = [s.name for s in sets]
     assignment: dict[str, list[str]] = {}
-    for v in venues:
-        choice = draw(st.sampled_from(sets + [""]))
+    for v in n.venues:
+        choice = draw(st.sampled_from(names if evaluable else names + [""]))
         if choice:
             assignment.setdefault(choice, []).append(v)
     for s, vs in assignment.items():
@@ -573,24 +764,63 @@ def policy_texts(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         item(f"two_venues tong_the {_text(draw)} {_cite(draw)}")
     if draw(st.booleans()):
-        phases = []
-        for i in range(draw(st.integers(1, 3))):
-            start = _dt.date(year, 1, 1) + _dt.timedelta(days=draw(st.integers(0, 200)))
-            end = start + _dt.timedelta(days=draw(st.integers(0, 100)))
-            lines = [f"  phase ph{i} {_text(draw)}"]
-            if i and draw(st.booleans()):
-                lines.append(f"    after ph{draw(st.integers(0, i - 1))}")
-            if draw(st.booleans()):
-                lines.append(f"    from {start.isoformat()}")
-            lines.append(f"    by {end.isoformat()}")
-            lines.append(f"    {_cite(draw)}")
-            phases.extend(lines)
-        item("schedule {", *phases, "}")
+        item("schedule {", *_phases(draw, year), "}")
     for i in range(draw(st.integers(0, 2))):
         item(f"property q{i} {_text(draw)}:", f"  {_condition(draw, n, 'property')}")
     if draw(st.booleans()):
-        roster = f"level {draw(st.sampled_from(levels))} titles {', '.join(_name_list(draw, titles))} retirement_notice false"
-        tally = f"tally {venues[0]} {{ issued 9 collected 9 high 1 confidence 2 low 6 }}"
+        roster = f"level {draw(st.sampled_from(n.levels))} titles {', '.join(_name_list(draw, n.titles))} retirement_notice false"
+        tally = f"tally {n.venues[0]} {{ issued 9 collected 9 high 1 confidence 2 low 6 }}"
         item(f"example e0 {_text(draw)} {{", f"  roster {{ {roster} }}", f"  {tally}",
              f"  expect {{ status {draw(st.sampled_from(ir.STATUSES))} }}", "}")
-    return "\n".join(out) + "\n"
+    return DrawnPolicy("\n".join(out) + "\n", n, year, denominator, tuple(sets), tuple(exemptions), max_venues,
+                       None if base is None else not changes, tuple(changes))
+
+
+#: how many days a phase lasts after its first (0: a phase of one day, ``from D by D``)
+_SPANS = (0, 0, 1, 7, 30, 100)
+
+
+def _phases(draw: st.DrawFn, year: int) -> list[str]:
+    """One to three phases: ``from`` (or not) and ``by`` dates, some of one day, some ``after`` an earlier
+    phase and on the same days as it (feasible only if a phase may start the day the other ends)."""
+    lines: list[str] = []
+    prev: tuple[_dt.date, _dt.date] | None = None
+    for i in range(draw(st.integers(1, 3))):
+        if prev is not None and draw(st.integers(0, 2)) == 0:
+            start = end = prev[1]  # the day the previous phase ends
+        else:
+            start = _dt.date(year, 1, 1) + _dt.timedelta(days=draw(st.integers(0, 200)))
+            end = start + _dt.timedelta(days=draw(st.sampled_from(_SPANS)))
+        lines.append(f"  phase ph{i} {_text(draw)}")
+        if i and draw(st.booleans()):
+            lines.append(f"    after ph{draw(st.integers(0, i - 1))}")
+        if draw(st.integers(0, 2)):
+            lines.append(f"    from {start.isoformat()}")
+        lines.append(f"    by {end.isoformat()}")
+        lines.append(f"    {_cite(draw)}")
+        prev = (start, end)
+    return lines
+
+
+@st.composite
+def drawn_policies(draw: st.DrawFn, evaluable: bool = False, over: bool = False) -> DrawnPolicy:
+    """A random small well-typed policy (standalone: no imports) and what it was drawn from.
+    ``evaluable``: every venue has a band set applied (so ``tinnhiem evaluate`` accepts it); ``over``:
+    every band set names its base (any of :data:`dsl.ir.BASES`, often not the share's denominator)."""
+    return _policy(draw, None, evaluable, over)
+
+
+def policy_texts(evaluable: bool = False, over: bool = False) -> st.SearchStrategy[str]:
+    """The text of a random small well-typed policy (standalone: no imports; see :func:`drawn_policies`)."""
+    return drawn_policies(evaluable, over).map(lambda d: d.text)
+
+
+@st.composite
+def refining_policies(draw: st.DrawFn) -> tuple[DrawnPolicy, DrawnPolicy]:
+    """A random policy (to be saved as ``base.policy``) and one that imports it as ``tw`` and refines each
+    of its band sets and exemptions — keeping them (as written, or written otherwise), or changing them
+    (a threshold moved, the strictness at a threshold flipped, a band renamed or dropped, an exemption
+    negated) — and may declare a ``max_venues`` below, equal to or above the import's. The second's
+    ``keeps`` says whether ``refinement_keeps`` must hold; ``changes`` what breaks it."""
+    base = draw(drawn_policies())
+    return base, _policy(draw, base)

@@ -295,7 +295,7 @@ def _random_case(draw: st.DrawFn) -> tuple[str, str, str]:
     return text, roster_csv([strategies.roster_row(prof, c) for c in cadres]), tallies_csv(rows)
 
 
-@settings(max_examples=scaled(RANDOM_POLICIES), suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=max(RANDOM_POLICIES, scaled(RANDOM_POLICIES)), suppress_health_check=list(HealthCheck), deadline=None)
 @given(_random_case())
 def test_random_policies_stream_what_the_document_path_decides(case: tuple[str, str, str]):
     """On random policies — shares over collected, issued, convened, present, band sets over members or
@@ -378,3 +378,104 @@ def test_a_year_fact_lies_between_1900_and_2100(tmp_path, capsys, year, accepted
     else:
         (r,) = closing["rejected"]
         assert r["line"] == 2 and "appointed_year" in r["reason"] and "1900" in r["reason"] and "2100" in r["reason"], r
+
+
+@pytest.mark.parametrize("width", [39, 40, 41, 80])
+def test_a_bad_value_is_quoted_whole_up_to_40_characters(tmp_path, capsys, width):
+    bad = "x" * width
+    (tmp_path / "r.csv").write_text(ROSTER_HEADER + f"C1,A,province,U,truong_so,{bad},2020,\n", encoding="utf-8")
+    code, data = _run(capsys, tmp_path, "plan", "--roster", str(tmp_path / "r.csv"), "--format", "jsonl")
+    (r,) = json.loads(data.decode().splitlines()[-1])["rejected"]
+    quoted = bad if width <= 40 else "x" * 37 + "…"
+    assert code == 1 and r["reason"].endswith(f"not '{quoted}'"), r
+
+
+@pytest.mark.parametrize("which", ["roster", "tallies"])
+def test_a_short_row_is_rejected_when_the_id_is_the_last_column(tmp_path, capsys, which):
+    """Columns may come in any order: with ``cadre_id`` last, a row one field short has no id to name
+    and is rejected at its line (not an internal error)."""
+    roster_cols = ROSTER_HEADER.strip().split(",")
+    roster = ",".join([*roster_cols[1:], "cadre_id"]) + "\nA,province,U,truong_so,false,2020,,C1\n"
+    tallies = "venue,issued,collected,high,confidence,low,cadre_id\nnoi_cong_tac,9,9,1,2,6,C1\n"
+    if which == "roster":
+        roster += "B,province,U,truong_so,false,2020,\n"
+    else:
+        tallies += "noi_cong_tac,9,9,1,2,6\n"
+    (tmp_path / "r.csv").write_text(roster, encoding="utf-8")
+    (tmp_path / "t.csv").write_text(tallies, encoding="utf-8")
+    code, data = _run(capsys, tmp_path, "evaluate", "--roster", str(tmp_path / "r.csv"), "--tallies", str(tmp_path / "t.csv"),
+                      "--format", "jsonl")
+    (r,) = json.loads(data.decode().splitlines()[-1])["rejected"]
+    assert code == 1 and r["line"] == 3 and r["file"].endswith(f"{which[0]}.csv") and not r["cadre_id"], r
+    assert "fields but the header has" in r["reason"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_five_thousand_cadres_tick_the_progress_once(tmp_path, capsys, monkeypatch, fmt):
+    """Every 5,000 cadres the writer ticks the progress bar of ``csv``/``jsonl`` (``json`` and ``table``
+    write the document at the end: no bar, nothing to tick)."""
+    ticks: list[int] = []
+    monkeypatch.setattr(cli._Progress, "tick", lambda self, done: ticks.append(done))
+    rows = "".join(f"P{i},A,province,U,truong_so,false,2020,\n" for i in range(5001))
+    (tmp_path / "r.csv").write_text(ROSTER_HEADER + rows, encoding="utf-8")
+    code, data = _run(capsys, tmp_path, "plan", "--roster", str(tmp_path / "r.csv"), "--format", fmt)
+    assert code == 0 and data.count(b'"cadre_id": "P' if fmt == "json" else b"\nP") == 5001
+    assert ticks == ([5000] if fmt == "csv" else [])
+
+
+def test_memos_stay_bounded_and_decide_the_same(tmp_path, capsys, monkeypatch):
+    """With the memos cleared every few entries (MEMO_LIMIT), the output is the same bytes and no memo
+    grows past the limit: a cleared plan is never matched with a kind made for another."""
+    from tinnhiem import stream
+
+    roster, tallies = _inputs(tmp_path)[0]
+    _, plain = _run(capsys, tmp_path, "evaluate", "--roster", roster, "--tallies", tallies, "--format", "csv")
+    made: list[stream.Decider] = []
+    real_init = stream.Decider.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(stream, "MEMO_LIMIT", 3)
+    monkeypatch.setattr(stream.Decider, "__init__", init)
+    code, small = _run(capsys, tmp_path, "evaluate", "--roster", roster, "--tallies", tallies, "--format", "csv")
+    assert code == 0 and small == plain
+    (d,) = made
+    assert max(len(d._plans), len(d._kinds), len(d._shares), len(d._titles)) <= 3
+
+
+@pytest.mark.parametrize("what", ["band", "session"])
+def test_the_two_compiled_paths_are_held_to_each_other(tmp_path, capsys, monkeypatch, what):
+    """The writer decides most cadres by a band look-up (``band_rule``, ``session_valid``) and the first
+    of each kind in full (``decide``); if the two ever disagree it is an internal error, not a report."""
+    from dsl.evaluator import Evaluator
+
+    if what == "band":
+        monkeypatch.setattr(Evaluator, "band_rule", lambda self, venue, tally: None)
+    else:
+        real = Evaluator.session_valid
+        calls = iter(range(10**9))
+        monkeypatch.setattr(Evaluator, "session_valid", lambda self, t: real(self, t) if next(calls) % 2 else not real(self, t))
+    roster, tallies = _inputs(tmp_path)[3]
+    code = main(["evaluate", "--roster", roster, "--tallies", tallies, "--format", "csv", "--output", str(tmp_path / "o.csv")])
+    err = capsys.readouterr().err
+    assert code == 3 and "band_rule and decide disagree" in err, err
+
+
+def test_hints_near_the_ends_of_a_large_roster():
+    """Beyond 5,000 ids the hint is searched among the ids next to the typo's place, read forwards and
+    backwards: an id at either end of the sorted list is still found; at exactly 5,000 all are searched."""
+    from tinnhiem.tallies import _CadreHints
+
+    # forwards, ALPHA1 is the first id (the others start with 'b'); backwards (1AHPLA) it is far from 2AHPLA
+    first_forwards = ["ALPHA1", *(f"b{i:06d}" for i in range(6000))]
+    assert _CadreHints(lambda: first_forwards)("ALPHA2") == "did you mean 'ALPHA1'?"
+    # backwards, AHPLA1 is the first (the others end with 'b'); forwards 1ALPHA is 1,000 ids from 2ALPHA
+    first_backwards = ["1ALPHA", *(f"{i:06d}b" for i in range(0, 600_000, 100))]
+    assert _CadreHints(lambda: first_backwards)("2ALPHA") == "did you mean '1ALPHA'?"
+    # ZB0123 is near XB012Y neither forwards nor backwards: only the search among all ids finds it
+    exactly = ["ZB0123", *(f"A{i:05d}" for i in range(2500)), *(f"Y{i:05d}" for i in range(2499))]
+    assert len(exactly) == _CadreHints.EXACT
+    assert _CadreHints(lambda: exactly)("XB012Y") == did_you_mean("XB012Y", exactly) == "did you mean 'ZB0123'?"
+    assert _CadreHints(lambda: [*exactly, "A99999"])("XB012Y") is None  # one more: the neighbourhood only

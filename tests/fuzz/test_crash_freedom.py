@@ -297,6 +297,6 @@ def test_a_fixed_sample_of_random_bytes():
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(20):
             data = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 2000)))
-            assert not _load_or_diagnose(Path(tmp), f"r{i}.policy", data) or True
+            assert not _load_or_diagnose(Path(tmp), f"r{i}.policy", data), f"random bytes loaded as a policy: {data!r}"
             code, _, err = run_cli("check", str(Path(tmp, f"r{i}.policy")))
             assert_clean(code, err, (2,), "error[")
