@@ -9,21 +9,26 @@ policy admits, biased to what breaks a decision procedure:
   each exception, exemption and scope rule is triggered, alone and together; year facts at the vote
   year, its neighbours and every year the rules compare with (±1), or an empty cell;
 - :func:`tallies` — one :class:`dsl.evaluator.Tally` per venue, with the share (``low / D``, ``D``
-  the policy's denominator) exactly at, one vote below and one vote above every threshold of every
-  band set, 0 low and all low, with small counts and counts up to 10**12; collected < issued; the
-  quorum exactly at its ratio, one below and one above; the optional quorum columns present or not;
-  now and then a venue without a tally;
+  the base the venue's band set counts over) exactly at, one vote below and one vote above every
+  threshold of every band set, 0 low and all low, with small counts and counts up to 10**12;
+  collected < issued; the quorum exactly at its ratio, one below and one above; the optional quorum
+  columns present or not; the ``members`` column where a band set counts over it; now and then a
+  venue without a tally;
 - :func:`inputs` — a :class:`FuzzInput` (one cadre and its tallies), what the differential test of
   :mod:`checker.fuzz` compares; :func:`roster_rows` and :func:`tally_rows` — the same inputs as the
   brief's CSV rows (``dict[str, str]``, section 3 columns), for fuzzing the readers end to end;
-- :func:`policy_texts` — random small well-typed policies as text (random thresholds and
-  strictness, band orders, severities, venue rules, exceptions, exemptions, scope, denominators,
-  quorum, schedule, properties, comments and odd layout), to test the printer, the checker and the
-  evaluator on policies nobody wrote.
+- :func:`policy_texts` / :func:`drawn_policies` — random small well-typed policies (random thresholds
+  and strictness, band orders, severities, several band sets of one to three bands and their bases,
+  connectives of two to four operands, band conditions padded or written as disjunctions, venue rules,
+  exceptions, exemptions, scope, denominators, quorum, schedules with one-day phases, properties,
+  comments and odd layout), to test the printer, the checker and the evaluator on policies nobody
+  wrote; :func:`refining_policies` — a random policy and one that imports and refines it, keeping or
+  changing on purpose what it refines (with the verdict ``refinement_keeps`` must give).
 
-Every value stays inside the domain the Z3 encoding admits (:class:`checker.encode.Domain`: years in
-1900…2100, ``int`` facts in 0…1 000 000, counts ≥ 0 with ``high + confidence + low ≤ collected ≤
-issued``, ``present ≤ convened`` and the denominator ≥ 1), so a pinned input always has a model.
+Every value stays inside the domain the readers (and so the Z3 encoding) admit: years in 1900…2100,
+counts ≥ 0 with ``high + confidence + low ≤ collected ≤ issued``, ``present ≤ convened``, ``issued``
+and ``convened`` at most ``members`` when it is given, and the base ≥ 1, so a pinned input always
+has a model.
 Exact arithmetic only: thresholds are :class:`~fractions.Fraction` values and counts are integers.
 
 Use from a test::
