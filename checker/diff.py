@@ -58,6 +58,7 @@ from rich.text import Text
 from checker.decode import RosterRow, TallyRow, roster_csv, tallies_csv
 from checker.encode import Domain, Encoder, PlanTerms, RosterVars, TallyVars, all_facts, tally_schema
 from checker.interrupt import checked
+from checker.pairwise import DecisionTerms, decision_terms, options_differ, venues_differ
 from dsl import ir
 from dsl.evaluator import Decision, Evaluator, Step
 from dsl.values import FACT_YEARS
@@ -235,6 +236,7 @@ class _Pair:
         self.plan: dict[Side, PlanTerms] = {}
         self.outcome: dict[Side, dict[str | None, z3.BoolRef]] = {}
         self.band: dict[Side, dict[str, dict[str | None, z3.BoolRef]]] = {}
+        self.decision: dict[Side, DecisionTerms] = {}
         solver = self.solver = z3.Solver(ctx=ctx)
         solver.add(*self.raw)
         for s in SIDES:
@@ -242,16 +244,9 @@ class _Pair:
             enc = Encoder(pol, years[s], domain, ctx)
             pl = enc.plan(self.roster[s], prefix=f"{s}:")
             mine = {v: replace(self.tally[v], prefix=f"{s}:tally|{v}") for v in pol.venue_codes()}
-            self.outcome[s] = enc.outcome(pl, mine)
-            bands: dict[str, dict[str | None, z3.BoolRef]] = {}
-            for v in self.venues:
-                bs = pol.band_set_at(v) if v in mine else None
-                if bs is None:
-                    bands[v] = {None: z3.BoolVal(True, ctx)}
-                    continue
-                bt = enc.bands(bs, mine[v])
-                bands[v] = dict(bt.first) | {None: bt.none}
-            self.band[s] = bands
+            dt = self.decision[s] = decision_terms(enc, pl, mine)
+            self.outcome[s] = dict(dt.outcome)
+            self.band[s] = {v: dict(dt.bands.get(v, {None: z3.BoolVal(True, ctx)})) for v in self.venues}
             self.enc[s], self.plan[s] = enc, pl
             solver.add(*enc.constraints)
             solver.add(*[d.formula for d in enc.definitions])
@@ -317,18 +312,10 @@ class _Pair:
         return self.plan[s].venues.get(v, z3.BoolVal(False, self.ctx))
 
     def same_venues(self) -> z3.BoolRef:
-        order = {s: self.pol[s].venue_codes() for s in SIDES}
-        parts = [self.venue("old", v) == self.venue("new", v) for v in self.venues]
-        for i, u in enumerate(self.venues):
-            for w in self.venues[i + 1:]:
-                if all(u in order[s] and w in order[s] for s in SIDES) and \
-                        (order["old"].index(u) < order["old"].index(w)) != (order["new"].index(u) < order["new"].index(w)):
-                    parts.append(z3.Not(z3.And(self.venue("old", u), self.venue("old", w))))
-        return _all(self.ctx, parts)
+        return z3.Not(venues_differ(self.decision["old"], self.decision["new"]))
 
     def same_status(self) -> z3.BoolRef:
-        st = {s: self.plan[s].status for s in SIDES}
-        return _any(self.ctx, [z3.And(st["old"][k], st["new"][k]) for k in ir.STATUSES])
+        return z3.Not(options_differ(self.plan["old"].status, self.plan["new"].status))
 
     def band_planned(self, v: str) -> z3.BoolRef:
         return z3.And(self.venue("old", v), self.venue("new", v), self.tally[v].given)
@@ -456,11 +443,6 @@ def _venue_reading(pair: _Pair, s: Side) -> _Reading:
     return _Reading(read, term)
 
 
-def _differ(a: Mapping[str | None, z3.BoolRef], b: Mapping[str | None, z3.BoolRef]) -> z3.BoolRef:
-    same = [z3.And(a[k], b[k]) for k in a if k in b]
-    return z3.Not(z3.Or(*same)) if same else z3.BoolVal(True, next(iter(a.values())).ctx)
-
-
 @dataclass(frozen=True)
 class _Subject:
     kind: str
@@ -487,11 +469,11 @@ def _subjects(pair: _Pair) -> list[_Subject]:
     same_bands = []
     for v in pair.venues:
         a, b = pair.band["old"][v], pair.band["new"][v]
-        out.append(_Subject("band", f"band at {v}", z3.And(admit, pair.band_planned(v), _differ(a, b)),
+        out.append(_Subject("band", f"band at {v}", z3.And(admit, pair.band_planned(v), options_differ(a, b)),
                             _options(a, ctx), _options(b, ctx), v, (pl["old"].count == 1, pl["new"].count == 1)))
-        same_bands.append(z3.Implies(pair.band_planned(v), z3.Not(_differ(a, b))))
+        same_bands.append(z3.Implies(pair.band_planned(v), z3.Not(options_differ(a, b))))
     oa, ob = pair.outcome["old"], pair.outcome["new"]
-    out.append(_Subject("outcome", "outcome", z3.And(admit, pair.same_status(), pair.same_venues(), *same_bands, _differ(oa, ob)),
+    out.append(_Subject("outcome", "outcome", z3.And(admit, pair.same_status(), pair.same_venues(), *same_bands, options_differ(oa, ob)),
                         _options(oa, ctx), _options(ob, ctx)))
     return out
 

@@ -23,17 +23,14 @@ unconditional, ``max_venues`` ±1, a title dropped from a scope rule, a tag drop
 swapped in order, severities swapped, a dropped band, the quorum's ratio and operator, the share's
 denominator, ``two_venues`` dropped, ``vote_year`` ±1.
 
-Run ``python -m checker.mutate [--policy P] [--json] [--sample N] [--append DIR]``; exit 0 when the score is at least
-``--goal`` (95 %), 1 below it, 2 on a policy error.
+The command is :mod:`tinnhiem.mutate_command` (``python -m tinnhiem.mutate_command``); this module
+never prints or exits.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -47,7 +44,7 @@ import z3
 from checker.decode import roster_row, tally_row
 from checker.encode import Domain, Encoder
 from checker.fuzz_oracle import DecisionView, compiled_sets, evaluator_view
-from checker.interrupt import checked
+from checker.pairwise import band_options, decision_terms, differs, options_differ, verify_equivalent
 from checker.solve import Checker
 from checker.strategies import FuzzInput
 from dsl import ir
@@ -281,57 +278,29 @@ def mutants(name: str, text: str) -> list[Mutant]:
 # ---- equivalence by Z3 ---------------------------------------------------------------------------------
 
 
-def _differences(a: ir.Policy, b: ir.Policy, ctx: z3.Context) -> tuple[list[z3.BoolRef], list[z3.BoolRef], object]:
-    """Constraints (both policies' encodings over shared inputs) and the Bools 'they decide differently'."""
+def _differences(a: ir.Policy, b: ir.Policy, ctx: z3.Context) -> tuple[list[z3.BoolRef], z3.BoolRef, object]:
+    """Constraints (both policies' encodings over shared inputs) and the term 'they decide differently'
+    (:func:`checker.pairwise.differs`, and every band set named alike deciding a venue's tally differently)."""
     ea, eb = Encoder(a, None, Domain(), ctx), Encoder(b, None, Domain(), ctx)
     r = ea.roster()
     rb = r if a.vote_year == b.vote_year else replace(r, year=z3.IntVal(b.vote_year, ctx) if b.vote_year is not None else r.year)
     pa, pb = ea.plan(r, "A|"), eb.plan(rb, "B|")
-    venues = a.venue_codes() or ("_",)
+    venues = tuple(dict.fromkeys((*a.venue_codes(), *b.venue_codes()))) or ("_",)
     # one tally per venue that both versions read (each counts over its own base there)
     ta = {v: ea.tally(f"tally|{v}", a.base_at(v), b.base_at(v)) for v in venues}
     tb = {v: replace(t, prefix=f"B|{t.prefix}") for v, t in ta.items()}
-    extra: list[z3.BoolRef] = []
-    F = z3.BoolVal(False, ctx)
-    diff: list[z3.BoolRef] = []
-    for st in ir.STATUSES:
-        diff.append(pa.status[st] != pb.status[st])
-    for n in sorted(set(pa.exemptions) | set(pb.exemptions)):
-        diff.append(pa.exemptions.get(n, F) != pb.exemptions.get(n, F))
-    for v in a.venue_codes():
-        diff.append(pa.proposed[v] != pb.proposed.get(v, F))
-        diff.append(pa.venues[v] != pb.venues.get(v, F))
-    # the venues are listed in priority order: two venues listed in the other order differ too
-    rank_a, rank_b = {v: i for i, v in enumerate(a.venue_codes())}, {v: i for i, v in enumerate(b.venue_codes())}
-    for u in rank_a:
-        for v in rank_a:
-            if rank_a[u] < rank_a[v] and u in rank_b and v in rank_b and rank_b[u] > rank_b[v]:
-                diff.append(z3.And(pa.venues[u], pa.venues[v], pb.venues[u], pb.venues[v]))
-    order = a.venue_codes()
-    oa = ea.outcome(pa, {v: ta[v] for v in order})
-    ob = eb.outcome(pb, {v: tb[v] for v in order})
-    for k in set(oa) | set(ob):
-        diff.append(oa.get(k, F) != ob.get(k, F))
-    for v in order:
-        here_a = z3.And(pa.venues[v], ta[v].given)
-        here_b = z3.And(pb.venues.get(v, F), ta[v].given)
-        bsa, bsb = a.band_set_at(v), b.band_set_at(v)
-        fa = ea.bands(bsa, ta[v], f"A|{bsa.name}").first if bsa else {}
-        fb = eb.bands(bsb, tb[v], f"B|{bsb.name}").first if bsb else {}
-        for code in set(fa) | set(fb):
-            diff.append(z3.And(here_a, fa.get(code, F)) != z3.And(here_b, fb.get(code, F)))
-        diff.append(z3.And(here_a, ea.session_valid(ta[v])) != z3.And(here_b, eb.session_valid(tb[v])))
+    da = decision_terms(ea, pa, {v: ta[v] for v in a.venue_codes()})
+    db = decision_terms(eb, pb, {v: tb[v] for v in b.venue_codes()})
+    diff = [differs(da, db)]
     sets_a = {bs.name: bs for bs in a.band_sets}
     sets_b = {bs.name: bs for bs in b.band_sets}
     for name in sorted(set(sets_a) | set(sets_b)):
         for v in venues:
-            fa = ea.bands(sets_a[name], ta[v], f"set|A|{name}").first if name in sets_a else {}
-            fb = eb.bands(sets_b[name], tb[v], f"set|B|{name}").first if name in sets_b else {}
-            for code in set(fa) | set(fb):
-                diff.append(fa.get(code, F) != fb.get(code, F))
-    cons = list(ea.constraints) + list(eb.constraints) + extra
+            diff.append(options_differ(band_options(ea, sets_a.get(name), ta[v], f"set|A|{name}"),
+                                       band_options(eb, sets_b.get(name), tb[v], f"set|B|{name}")))
+    cons = list(ea.constraints) + list(eb.constraints)
     cons += [d.formula for d in ea.definitions] + [d.formula for d in eb.definitions]
-    return cons, diff, (r, ta, pa, pb, oa, ob)
+    return cons, z3.Or(*diff), (r, ta)
 
 
 def equivalent(a: ir.Policy, b: ir.Policy, timeout_ms: int = 20_000) -> tuple[bool | None, str]:
@@ -340,22 +309,18 @@ def equivalent(a: ir.Policy, b: ir.Policy, timeout_ms: int = 20_000) -> tuple[bo
     A witness is replayed through the evaluator: when the two compiled evaluators decide it alike,
     the encoding and the evaluator disagree — reported as such (``!`` at the start of the text)."""
     ctx = z3.Context()
-    cons, diff, terms = _differences(a, b, ctx)
-    solver = z3.SolverFor("QF_LIA", ctx=ctx)
-    solver.set("timeout", timeout_ms)
-    solver.add(*cons)
-    solver.add(z3.Or(*diff))
-    answer = checked(solver, solver.check)
-    if answer == z3.unsat:
+    cons, difference, terms = _differences(a, b, ctx)
+    verdict = verify_equivalent(cons, difference, timeout_ms)
+    if verdict.holds is not None and verdict.holds:
         return True, ""
-    if answer == z3.unknown:
-        return None, f"unknown: {solver.reason_unknown()}"
-    text, replays = _witness(a, b, solver.model(), terms)
+    if verdict.model is None:
+        return None, f"unknown: {verdict.reason}"
+    text, replays = _witness(a, b, verdict.model, terms)
     return False, text if replays else "! the evaluators decide this input alike (encoding and evaluator disagree)\n" + text
 
 
 def _witness(a: ir.Policy, b: ir.Policy, m: z3.ModelRef, terms: object) -> tuple[str, bool]:
-    r, ta, _, _, _, _ = terms  # type: ignore[misc]
+    r, ta = terms  # type: ignore[misc]
     year = m.evaluate(r.year, model_completion=True).as_long()
     row = roster_row(m, r, a, "mx1")
     rows = [tally_row(m, t, "mx1", v) for v, t in ta.items() if z3.is_true(m.evaluate(t.given, model_completion=True))]
@@ -542,75 +507,3 @@ def sample(ms: list[Mutant], n: int) -> list[Mutant]:
             if by_op[op] and len(out) < n:
                 out.append(by_op[op].pop(0))
     return out
-
-
-# ---- the command ---------------------------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m checker.mutate", description="Mutation score of `tinnhiem check`.")
-    ap.add_argument("--policy", metavar="FILE", action="append", help="policy file to mutate (default: the bundled policies)")
-    ap.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    ap.add_argument("--sample", type=int, metavar="N", help="judge a spread of N mutants per file only")
-    ap.add_argument("--goal", type=float, default=0.95, help="the score to reach (default 0.95)")
-    ap.add_argument("--append", metavar="DIR", help="append DIR/<file name>.append to each policy file first "
-                    "(e.g. proposed examples and properties; they are not mutated)")
-    args = ap.parse_args(argv)
-    try:
-        return _run(args)
-    except (PolicyError, ValueError) as exc:
-        print(exc.render() if isinstance(exc, PolicyError) else f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
-    import policy as bundled
-
-    paths = [Path(p) for p in args.policy] if args.policy else bundled.all_paths()
-    bundle = Bundle.of(paths)
-    if args.append:
-        bundle.append(Path(args.append))
-    load_originals(bundle)
-    targets = [bundle.keys[p.resolve()] for p in paths]
-    verdicts: list[Verdict] = []
-    start = time.monotonic()
-    for name in targets:
-        ms = mutants(name, bundle.texts[name])
-        if args.sample:
-            ms = sample(ms, args.sample)
-        for m in ms:
-            v = judge(bundle, m)
-            verdicts.append(v)
-            if not args.json:
-                print(f"{v.status:10s} {m.id:28s} {m.operator:12s} {m.description}", file=sys.stderr)
-    killed, counted, ratio = score(verdicts)
-    seconds = time.monotonic() - start
-    if args.json:
-        doc = {"score": ratio, "killed": killed, "non_equivalent": counted, "seconds": round(seconds, 1),
-               "by_status": {st: sum(v.status == st for v in verdicts) for st in ("killed", "survived", "equivalent", "stillborn")},
-               "mutants": [{"id": v.mutant.id, "file": v.mutant.file, "line": v.mutant.line, "operator": v.mutant.operator,
-                            "description": v.mutant.description, "status": v.status,
-                            "kills": [dataclasses.asdict(k) for k in v.kills], "witness": v.witness or None,
-                            "seconds": round(v.seconds, 3)} for v in verdicts]}
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
-    else:
-        kinds: dict[str, int] = {}
-        for v in verdicts:
-            for k in {k.kind for k in v.kills} if v.status == "killed" else ():
-                kinds[k] = kinds.get(k, 0) + 1
-        print(f"{len(verdicts)} mutants in {seconds:.0f} s: {killed} killed, {counted - killed} survived, "
-              f"{sum(v.status == 'equivalent' for v in verdicts)} equivalent, {sum(v.status == 'stillborn' for v in verdicts)} stillborn")
-        print("killed by: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
-        print(f"mutation score: {killed}/{counted} = {ratio:.1%}")
-        for v in verdicts:
-            if v.status == "survived":
-                print(f"\nsurvivor {v.mutant.id} (line {v.mutant.line}, {v.mutant.operator}): {v.mutant.description}")
-                print("  " + v.witness.replace("\n", "\n  "))
-    return 0 if ratio >= args.goal else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

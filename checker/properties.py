@@ -29,6 +29,7 @@ from typing import Literal, Union
 import z3
 
 from checker.encode import Definition, Domain, Encoder, Env, PlanTerms, RosterVars, RuleRef, TallyVars, band_ref, rule_ref
+from checker.pairwise import band_options, options_differ
 from dsl import ir
 
 Mode = Literal["refute", "witness", "static"]
@@ -517,13 +518,10 @@ def refinement_keeps(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
         enc = ctx.encoder()
         mine, theirs = p.base_of(bs), _refined_base(p, bs)
         t = enc.tally("t1", mine, theirs)  # a tally both texts read: a different base is a difference
-        mine_b = enc.bands(bs, t)
-        theirs_b = enc.bands(bs.refined, t, bs.refines, theirs)
-        codes = sorted({b.code for b in bs.bands} | {b.code for b in bs.refined.bands})
-        differ = [mine_b.first.get(c, z3.BoolVal(False, enc.ctx)) != theirs_b.first.get(c, z3.BoolVal(False, enc.ctx)) for c in codes]
+        differ = options_differ(band_options(enc, bs, t), band_options(enc, bs.refined, t, bs.refines, theirs))
         out.append(Obligation("builtin.refinement_keeps", f"band set {bs.name} refines {bs.refines}", "refute",
                               BandDiffers(bs.name, bs.refines), _set_refs(bs) + _set_refs(bs.refined, bs.refines),
-                              _problem(enc, z3.Or(*differ) if differ else z3.BoolVal(False, enc.ctx)),
+                              _problem(enc, differ),
                               tallies=(TallyUse(t, 0, at[0] if at else None, bs.name),), reach=_reach(ctx, at)))
     for alias, sub in p.imports:
         if sub.max_venues is None or p.max_venues is None:
