@@ -186,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
                     print("tinnhiem fuzz: error: fuzzing needs Hypothesis, which is not installed\n"
                           "help: install tinnhiem with its fuzz extra: pip install 'tinnhiem[fuzz]'", file=sys.stderr)
                     return 2
-                from checker.fuzz import fuzz_main
+                from tinnhiem.fuzz_command import fuzz_main
 
                 return fuzz_main(args.policy or str(bundled.path()), args.examples, args.seed, args.policy_root)
             case "lsp":
