@@ -497,7 +497,8 @@ def run_example(ev: Evaluator, ex: ir.ExampleCase) -> ExampleResult:
         counts = dict(t.counts)
         collected = counts.get("collected", counts.get("issued", 0))
         tallies[t.venue] = Tally(t.venue, counts.get("issued", collected), collected, counts.get("high", 0),
-                                 counts.get("confidence", 0), counts.get("low", 0), counts.get("convened"), counts.get("present"))
+                                 counts.get("confidence", 0), counts.get("low", 0), counts.get("convened"), counts.get("present"),
+                                 counts.get("members"))
     d = ev.decide(cadre, tallies)
     failures = []
     bands = {r.venue: (r.band.code if r.band else None) for r in d.results}

@@ -46,12 +46,15 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tinnhiem", description="Confidence-vote rules (lấy phiếu tín nhiệm) as checked policy code.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # allow_abbrev=False: an abbreviation is never taken for another option (``--policy`` is not ``--policy-root``)
+    p = argparse.ArgumentParser(prog="tinnhiem", description="Confidence-vote rules (lấy phiếu tín nhiệm) as checked policy code.",
+                                allow_abbrev=False)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     c = sub.add_parser("check", help="parse, type-check and prove every property of each policy")
     c.add_argument("paths", nargs="*", metavar="PATH", help="policy files (default: the bundled policies)")
+    _policy_files(c)
     c.add_argument("--format", choices=("text", "json", "junit", "sarif"), default="text")
     c.add_argument("--output", metavar="FILE")
     c.add_argument("--timeout-ms", type=int, default=10_000, metavar="N", help="solver time limit per property (default 10000)")
@@ -96,12 +99,27 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("test", help="run the examples written inside policy files")
     t.add_argument("paths", nargs="*", metavar="PATH", help="policy files (default: the bundled policies)")
+    _policy_files(t)
     _root_option(t)
 
     e = sub.add_parser("explain", help="the rules that fired for one cadre, with citations and quoted text")
     e.add_argument("cadre_id", metavar="CADRE_ID")
     common(e, tallies=True, formats=False)  # type: ignore[arg-type]
     return p
+
+
+class _Parser(argparse.ArgumentParser):
+    """A sub-command's parser: no abbreviated options either."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
+def _policy_files(sp: argparse.ArgumentParser) -> None:
+    """``--policy FILE`` as the other commands write it, the same as a PATH (may be repeated)."""
+    sp.add_argument("--policy", dest="more_paths", action="append", default=[], metavar="FILE",
+                    help="a policy file, as PATH (may be repeated)")
 
 
 def _positive(text: str) -> int:
@@ -164,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
             case "check":
                 from tinnhiem.check_command import check_main
 
-                return check_main(list(args.paths), args.format, args.output, args.timeout_ms, args.policy_root)
+                return check_main([*args.paths, *args.more_paths], args.format, args.output, args.timeout_ms, args.policy_root)
             case "plan":
                 return cmd_plan(args)
             case "evaluate":
@@ -472,7 +490,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     """Run every example of each policy; print expected vs got and the trace of each failure."""
     from dsl.evaluator import run_example
 
-    paths = list(args.paths) or [str(p) for p in bundled.all_paths()]
+    paths = [*args.paths, *args.more_paths] or [str(p) for p in bundled.all_paths()]
     console = _Console(markup=False, emoji=False)
     if not console.is_terminal:
         console = _Console(width=150, markup=False, emoji=False)
