@@ -3,15 +3,16 @@
 Takes two policy files (each loaded with its imports by :func:`dsl.loader.load_policy`) and a
 per-query solver budget; produces a :class:`DiffResult`: every kind of decision on which the two
 versions disagree for some input, each with a concrete witness, the decision under each version and
-the rules (with their citations and quoted text) behind it, plus notes on declarations that changed
-without changing any decision (a renamed exemption, a new citation, new consequences).
+the rules (with their citations and quoted text) behind it, plus notes on the declarations that
+changed (whether or not a decision changed with them).
 
 How it is decided. Both policies are encoded (:class:`checker.encode.Encoder`) over the **same**
-symbolic inputs: one roster row (the union of the two schemas' levels, titles and facts) and one
-tally per venue of either version. The two encodings share the input constants and nothing else
-(every derived term carries an ``old:`` or ``new:`` prefix). For each kind of decision the solver is
-asked for an input both schemas admit on which the two decisions differ; a difference is reported
-at the first decision it changes, not again at every decision downstream of it:
+symbolic inputs: one roster row (the union of the two schemas' levels, titles and facts), one
+tally per venue of either version, and one tally per band set both versions declare (by name).
+The two encodings share the input constants and nothing else (every derived term carries an
+``old:`` or ``new:`` prefix). For each kind of decision the solver is asked for an input both
+schemas admit on which the two decisions differ; a difference is reported at the first decision it
+changes, not again at every decision downstream of it:
 
 ============ ===================================================================================
 schema       an input only one version admits: a level, title code or venue code it alone
@@ -22,24 +23,50 @@ venues       the same status, a different ordered list of venues
 band         planned at venue ``v`` by both, with a tally there, a different band at ``v``
 outcome      the same status, venues and bands, a different outcome (quorum, missing tally, the
              two-venue rule)
+band_set     a band set both declare, decided directly: a tally (both versions' tally invariants,
+             each side's base given and ≥ 1) that the two sets put in different bands — whether
+             or not a roster row reaches the set (a central text that plans nobody, a set applied
+             at no venue)
+consequence  a band both sets keep (same code) whose ``must``/``may`` consequences changed (a
+             mandatory one made an option, a text changed, one added or dropped): a tally that
+             falls in that band under both versions, with both lists
+rename       a band kept at the same position with the same condition, severity and consequences
+             under another code: a tally that falls in it, with both codes
 ============ ===================================================================================
+
+The set kinds (:data:`SET_KINDS`) have a witness of one tally row and no roster row: at the first
+venue where both versions apply the set, else at no venue (``venue`` left empty). A band set that
+already differs at such a venue with a cadre planned there (``band at v``) is not reported again
+as ``band_set``: the tallies are the same, and the ``band`` witness says more.
+
+A renamed band is a difference, not a note alone: its code is an output value (the ``band`` and
+``outcome`` columns of every report, JSON and CSV), so a consumer keyed on the old code sees a
+change. It is reported once, as kind ``rename`` with the tally that shows it, never as a ``band``,
+``band_set`` or ``outcome`` difference (those compare NEW's renamed code as the OLD one); the notes
+say the band was renamed. A band whose consequences changed is a ``consequence`` difference (exit 1):
+what a band obliges the competent authority to do is the decision a drafter reads.
 
 Exemptions are compared by whether the cadre is exempt, not by which exemptions apply: their names
 may differ between versions. A declaration renamed with the same condition (an exemption: decided by
 Z3; a scope or venue rule: the same IR) is listed among the notes, as is every declaration added,
-removed or rewritten, so that an amendment that changes wording but no decision is still visible.
+removed or rewritten, so that an amendment that changes wording but no decision is still visible;
+so are the changes to how a count is read, each OLD → NEW: the ``share`` denominator, the base of
+each band set (:meth:`dsl.ir.Policy.base_of`), the ``quorum``, ``max_venues`` and the tally
+invariants (:meth:`dsl.ir.Policy.invariants`).
 
 Each distinct pair (decision under OLD, decision under NEW) of a kind is reported once, with its own
-witness (up to :data:`MAX_PAIRS` per kind and venue). A witness is made readable with soft
-preferences (few titles, false flags, whole small ballots), decoded into the brief's CSV rows
-(:mod:`checker.decode`) and replayed through both compiled evaluators (:class:`dsl.evaluator.Evaluator`):
+witness (up to :data:`MAX_PAIRS` per kind and venue or band set). A witness is made readable with
+soft preferences (few titles, false flags, whole small ballots), decoded into the brief's CSV rows
+(:mod:`checker.decode`) and replayed through both compiled evaluators (:class:`dsl.evaluator.Evaluator`;
+a band set through :meth:`~dsl.evaluator.Evaluator.band` with the set applied at the row's venue):
 the evaluators must decide what the solver claimed, and the two decisions must differ — otherwise the
 encoding and the evaluator disagree, which is an internal error (exit 3), never a silent pass.
 
 Exit codes (:attr:`DiffResult.exit_code`): 0 equivalent · 1 a difference found · 2 a policy has
 errors or a usage error (the command, :mod:`tinnhiem.diff_command`) · 3 an internal error, or the
-solver answered unknown with no difference found. Formats: ``text`` (laid out with rich, without colours, wrapped at 120
-columns) and ``json`` (deterministic: keys sorted, no timings).
+solver answered unknown with no difference found. Formats: ``text`` (laid out with rich, without
+colours, wrapped at 120 columns by the command; readable at 100) and ``json`` (deterministic: keys
+sorted, no timings).
 """
 
 from __future__ import annotations
@@ -58,14 +85,16 @@ from rich.text import Text
 from checker.decode import RosterRow, TallyRow, roster_csv, tallies_csv
 from checker.encode import Domain, Encoder, PlanTerms, RosterVars, TallyVars, all_facts, tally_schema
 from checker.interrupt import checked
-from checker.pairwise import DecisionTerms, decision_terms, options_differ, venues_differ
+from checker.pairwise import DecisionTerms, Options, band_options, decision_terms, options_differ, venues_differ
 from dsl import ir
-from dsl.evaluator import Decision, Evaluator, Step
+from dsl.evaluator import Decision, Evaluator, Step, VenueResult
 from dsl.values import FACT_YEARS
 
 Side = Literal["old", "new"]
 SIDES: tuple[Side, Side] = ("old", "new")
-KINDS = ("schema", "exemption", "status", "venues", "band", "outcome")
+KINDS = ("schema", "exemption", "status", "venues", "band", "outcome", "band_set", "consequence", "rename")
+#: The kinds decided over one band set and one tally, with no roster row (the witness is the tally alone).
+SET_KINDS = ("band_set", "consequence", "rename")
 FORMATS = ("text", "json")
 #: At most this many distinct (OLD decision, NEW decision) pairs are reported per kind (and venue).
 MAX_PAIRS = 8
@@ -108,6 +137,7 @@ class SideDecision:
     bands: tuple[tuple[str, str | None, str | None], ...] = ()  # (venue, band, low share)
     outcome: str | None = None
     rules: tuple[RuleLine, ...] = ()
+    consequences: tuple[tuple[str, str], ...] = ()  # ("must" | "may", text) of the band decided (set kinds)
 
 
 @dataclass(frozen=True)
@@ -134,6 +164,7 @@ class Difference:
     witness: Witness
     old: SideDecision
     new: SideDecision
+    band_set: str | None = None  # the band set compared (set kinds)
 
     @property
     def key(self) -> tuple[int, str, str, str]:
@@ -230,7 +261,14 @@ class _Pair:
             facts = {n: fact_var[(n, sd)] for n, _, sd in self.facts if sd in (None, s)}
             given = {n: given_var[(n, sd)] for n, _, sd in self.facts if sd in (None, s) and (n, sd) in given_var}
             self.roster[s] = RosterVars(self.level, self.levels, self.title, facts, given, self.year_term[s])
-        self.tally = {v: self._tally(v) for v in self.venues}
+        self.tally = {v: self._tally(f"tally|{v}") for v in self.venues}
+        # the band sets both versions declare (by name), each compared directly over a tally of its own
+        declared = {s: {bs.name: bs for bs in self.pol[s].band_sets} for s in SIDES}
+        self.sets: dict[str, dict[Side, ir.BandSet]] = {
+            n: {"old": bs, "new": declared["new"][n]} for n, bs in declared["old"].items() if n in declared["new"]}
+        self.renames = {n: _renames(b["old"], b["new"]) for n, b in self.sets.items()}
+        self.set_tally = {n: self._tally(f"set|{n}") for n in self.sets}
+        self.set_band: dict[Side, dict[str, Options]] = {}
         # the two encodings
         self.enc: dict[Side, Encoder] = {}
         self.plan: dict[Side, PlanTerms] = {}
@@ -247,15 +285,17 @@ class _Pair:
             dt = self.decision[s] = decision_terms(enc, pl, mine)
             self.outcome[s] = dict(dt.outcome)
             self.band[s] = {v: dict(dt.bands.get(v, {None: z3.BoolVal(True, ctx)})) for v in self.venues}
+            self.set_band[s] = {n: band_options(enc, b[s], replace(self.set_tally[n], prefix=f"{s}:set|{n}"))
+                                for n, b in self.sets.items()}
             self.enc[s], self.plan[s] = enc, pl
             solver.add(*enc.constraints)
             solver.add(*[d.formula for d in enc.definitions])
 
-    def _tally(self, v: str) -> TallyVars:
+    def _tally(self, name: str) -> TallyVars:
         ctx = self.ctx
-        ints = {n: z3.Int(f"tally|{v}|{n}", ctx) for n in ir.TALLY_FIELDS}
-        t = TallyVars(f"tally|{v}", z3.Bool(f"tally|{v}|given", ctx), **ints, quorum_given=z3.Bool(f"tally|{v}|quorum_given", ctx),
-                      members_given=z3.Bool(f"tally|{v}|members_given", ctx))
+        ints = {n: z3.Int(f"{name}|{n}", ctx) for n in ir.TALLY_FIELDS}
+        t = TallyVars(name, z3.Bool(f"{name}|given", ctx), **ints, quorum_given=z3.Bool(f"{name}|quorum_given", ctx),
+                      members_given=z3.Bool(f"{name}|members_given", ctx))
         # a tally both versions read: it satisfies both schemas
         self.raw += tally_schema(t, self.pol["old"].invariants() + self.pol["new"].invariants())
         return t
@@ -268,14 +308,16 @@ class _Pair:
         return _all(self.ctx, [_any(self.ctx, at), *foreign])
 
     def tally_ok(self, s: Side, v: str) -> z3.BoolRef:
-        den = self.pol[s].base_at(v)
-        t = self.tally[v]
-        parts = [t.field(den) >= 1]
-        if den in ("convened", "present"):
-            parts.append(t.quorum_given)
-        if den == "members":
-            parts.append(t.members_given)
-        return _all(self.ctx, parts)
+        return _base_ok(self.tally[v], self.pol[s].base_at(v))
+
+    def set_ok(self, name: str) -> z3.BoolRef:
+        """A tally for band set ``name`` that both versions read: the base of each side's set given and ≥ 1."""
+        t = self.set_tally[name]
+        return z3.And(t.given, *[_base_ok(t, self.pol[s].base_of(self.sets[name][s])) for s in SIDES])
+
+    def set_venue(self, name: str) -> str:
+        """The first venue where both versions apply band set ``name`` ("" when there is none)."""
+        return next((v for v in self.venues if all(_set_name(self.pol[s].band_set_at(v)) == name for s in SIDES)), "")
 
     def cells_agree(self) -> z3.BoolRef:
         """A fact the versions type differently: its cell is one both read (empty; 0 or 1 for a flag and a number;
@@ -325,19 +367,23 @@ class _Pair:
         self.solver.set("timeout", self.timeout_ms)
         return checked(self.solver, lambda: self.solver.check(*extra))
 
-    def readable(self, model: z3.ModelRef, prefer: Sequence[z3.BoolRef] = ()) -> z3.ModelRef:
-        """Keep each soft preference that leaves the query satisfiable (in order); return the last model."""
+    def readable(self, model: z3.ModelRef, prefer: Sequence[z3.BoolRef] = (), band_set: str = "") -> z3.ModelRef:
+        """Keep each soft preference that leaves the query satisfiable (in order); return the last model.
+        ``band_set``: the witness is that set's tally alone (no roster row, no venue's tally)."""
         soft = list(prefer)
-        soft += [z3.Not(t) for t in self.title.values()]  # every title, not only those of the first model
-        for name, typ, side in self.facts:
-            var = self.fact_var[(name, side)]
-            if typ == "bool":
-                soft.append(z3.Not(var))
-            else:
-                year = self.year_term[side or "old"]
-                soft += [self.given_var[(name, side)], var == (year - 3 if typ == "year" else 0)]
-        soft.append(self.level == 0)
-        for t in self.tally.values():
+        if not band_set:
+            soft += [z3.Not(t) for t in self.title.values()]  # every title, not only those of the first model
+            for name, typ, side in self.facts:
+                var = self.fact_var[(name, side)]
+                if typ == "bool":
+                    soft.append(z3.Not(var))
+                else:
+                    year = self.year_term[side or "old"]
+                    soft += [self.given_var[(name, side)], var == (year - 3 if typ == "year" else 0)]
+            soft.append(self.level == 0)
+        else:
+            soft.append(z3.Not(self.set_tally[band_set].members_given))
+        for t in [self.set_tally[band_set]] if band_set else self.tally.values():
             soft += [t.given, z3.Not(t.quorum_given), t.issued == t.collected, t.high + t.confidence + t.low == t.collected,
                      t.collected <= 9, t.collected <= 30]
         for c in soft:
@@ -381,8 +427,52 @@ class _Pair:
                                 members=_int(model, t.members) if _bool(model, t.members_given) else None))
         return tuple(out)
 
+    def set_row(self, model: z3.ModelRef, name: str) -> TallyRow:
+        """The tally of band set ``name`` as a tally row (at :meth:`set_venue`, or at no venue)."""
+        t = self.set_tally[name]
+        q, m = _bool(model, t.quorum_given), _bool(model, t.members_given)
+        return TallyRow(_CID, self.set_venue(name), _int(model, t.issued), _int(model, t.collected), _int(model, t.high),
+                        _int(model, t.confidence), _int(model, t.low), _int(model, t.convened) if q else None,
+                        _int(model, t.present) if q else None, band_set=name, members=_int(model, t.members) if m else None)
+
     def years(self, model: z3.ModelRef) -> tuple[int, int]:
         return _int(model, self.year_term["old"]), _int(model, self.year_term["new"])
+
+
+def _base_ok(t: TallyVars, den: str) -> z3.BoolRef:
+    """The tally gives the base ``den`` of a share, and it is at least 1 (what the tally reader requires)."""
+    parts = [t.field(den) >= 1]
+    if den in ("convened", "present"):
+        parts.append(t.quorum_given)
+    if den == "members":
+        parts.append(t.members_given)
+    return z3.And(*parts)
+
+
+def _set_name(bs: ir.BandSet | None) -> str | None:
+    return bs.name if bs is not None else None
+
+
+def _renames(a: ir.BandSet, b: ir.BandSet) -> dict[str, str]:
+    """OLD band code → NEW band code, for each band of ``a`` that ``b`` keeps at the same position with the same
+    condition, severity and consequences under a code of its own (neither code is in the other version)."""
+    out: dict[str, str] = {}
+    old, new = {x.code for x in a.bands}, {y.code for y in b.bands}
+    for x, y in zip(a.bands, b.bands, strict=False):
+        if x.code != y.code and x.code not in new and y.code not in old and \
+                (x.when, x.severity, x.must, x.may) == (y.when, y.severity, y.must, y.may):
+            out[x.code] = y.code
+    return out
+
+
+def _relabel(opts: Options, to_old: Mapping[str, str]) -> Options:
+    """NEW's one-hot options with each renamed band under its OLD code (a rename is not a band difference)."""
+    if not to_old:
+        return opts
+    merged: dict[str | None, list[z3.BoolRef]] = {}
+    for k, term in opts.items():
+        merged.setdefault(to_old.get(k, k) if k is not None else None, []).append(term)
+    return {k: terms[0] if len(terms) == 1 else z3.Or(*terms) for k, terms in merged.items()}
 
 
 def _all(ctx: z3.Context, parts: Sequence[z3.BoolRef]) -> z3.BoolRef:
@@ -452,6 +542,12 @@ class _Subject:
     new: _Reading
     venue: str = ""
     prefer: tuple[z3.BoolRef, ...] = ()  # what makes a witness of this kind easy to read
+    band_set: str = ""  # the set kinds: the band set compared
+    code: str = ""  # consequence: the band whose consequences changed
+
+
+def _to_old(renames: Mapping[str, str]) -> dict[str, str]:
+    return {new: old for old, new in renames.items()}
 
 
 def _subjects(pair: _Pair) -> list[_Subject]:
@@ -467,14 +563,36 @@ def _subjects(pair: _Pair) -> list[_Subject]:
     out.append(_Subject("venues", "venues", z3.And(admit, pair.same_status(), z3.Not(pair.same_venues())),
                         _venue_reading(pair, "old"), _venue_reading(pair, "new")))
     same_bands = []
+    everywhere: dict[str, str] = {}  # every rename: the outcome is the band of the first venue
+    for renames in pair.renames.values():
+        everywhere |= _to_old(renames)
     for v in pair.venues:
         a, b = pair.band["old"][v], pair.band["new"][v]
-        out.append(_Subject("band", f"band at {v}", z3.And(admit, pair.band_planned(v), options_differ(a, b)),
+        applied = _set_name(pair.pol["old"].band_set_at(v))
+        renamed = _to_old(pair.renames.get(applied, {})) if applied == _set_name(pair.pol["new"].band_set_at(v)) else {}
+        differ = options_differ(a, _relabel(b, renamed))
+        out.append(_Subject("band", f"band at {v}", z3.And(admit, pair.band_planned(v), differ),
                             _options(a, ctx), _options(b, ctx), v, (pl["old"].count == 1, pl["new"].count == 1)))
-        same_bands.append(z3.Implies(pair.band_planned(v), z3.Not(options_differ(a, b))))
+        same_bands.append(z3.Implies(pair.band_planned(v), z3.Not(differ)))
     oa, ob = pair.outcome["old"], pair.outcome["new"]
-    out.append(_Subject("outcome", "outcome", z3.And(admit, pair.same_status(), pair.same_venues(), *same_bands, options_differ(oa, ob)),
+    out.append(_Subject("outcome", "outcome", z3.And(admit, pair.same_status(), pair.same_venues(), *same_bands,
+                                                     options_differ(oa, _relabel(ob, everywhere))),
                         _options(oa, ctx), _options(ob, ctx)))
+    # each band set both declare, decided directly over one tally (whether or not a roster row reaches it)
+    for name, sets in pair.sets.items():
+        a, b = pair.set_band["old"][name], pair.set_band["new"][name]
+        ok, renames = pair.set_ok(name), pair.renames[name]
+        read = {"old": _options(a, ctx), "new": _options(b, ctx)}
+        out.append(_Subject("band_set", f"band set {name}", z3.And(ok, options_differ(a, _relabel(b, _to_old(renames)))),
+                            read["old"], read["new"], band_set=name))
+        for x, y in renames.items():
+            out.append(_Subject("rename", f"band of {name} renamed", z3.And(ok, a[x], b[y]), read["old"], read["new"], band_set=name))
+        kept = {y.code: y for y in sets["new"].bands}
+        for x in sets["old"].bands:
+            y = kept.get(x.code)
+            if y is not None and (x.must, x.may) != (y.must, y.may):
+                out.append(_Subject("consequence", f"consequences of band {x.code} in {name}", z3.And(ok, a[x.code], b[x.code]),
+                                    read["old"], read["new"], band_set=name, code=x.code))
     return out
 
 
@@ -561,6 +679,48 @@ def _decide(pol: ir.Policy, year: int | None, row: RosterRow, tallies: Sequence[
     return ev.decide(row.cadre(), {t.venue: t.tally() for t in tallies})
 
 
+_NO_CITE = ir.Citation("", "", "", "")
+
+
+def _band_in_set(pol: ir.Policy, bs: ir.BandSet, row: TallyRow) -> VenueResult:
+    """What ``pol``'s compiled evaluator decides for ``row`` with band set ``bs`` applied at the row's venue (a
+    venue of that name standing in when the row has none): the band and the share, over the set's own base."""
+    v = row.venue or bs.name
+    venues = pol.venues if v in pol.venue_codes() else (*pol.venues, ir.VenueDecl(v, v))
+    applied = replace(pol, venues=venues, band_at=(ir.BandApplication(bs.name, (v,), _NO_CITE), *pol.band_at))
+    return Evaluator(applied).band(v, replace(row, venue=v).tally())
+
+
+def _set_side(pol: ir.Policy, bs: ir.BandSet, r: VenueResult, value: str) -> SideDecision:
+    base = pol.base_of(bs)
+    t = r.tally
+    assert t is not None
+    share = _frac(t.low, t.get(base))
+    if r.band is None:
+        rule = RuleLine("none", "", f"no band of {bs.name} holds: {t.low} low of {t.get(base)} {base} (share {share})")
+        return SideDecision(value, bands=((t.venue, None, share),), rules=(rule,))
+    b = r.band
+    rule = RuleLine("band", b.code, f"{t.low} low of {t.get(base)} {base} (share {share}) → {b.label}", b.cite.label, b.cite.quote)
+    return SideDecision(value, bands=((t.venue, b.code, share),), rules=(rule,),
+                        consequences=tuple(("must", m) for m in b.must) + tuple(("may", m) for m in b.may))
+
+
+def _consequence_change(x: ir.BandRule, y: ir.BandRule) -> tuple[str, str]:
+    """What changed in a band's consequences, as (OLD, NEW): the items only one side has, each with its
+    kind (``must``: mandatory, ``may``: an option); when only the order changed, the lists in their order."""
+    items = {s: [("must", m) for m in b.must] + [("may", m) for m in b.may] for s, b in (("old", x), ("new", y))}
+    only = {s: [i for i in items[s] if i not in items[_other(s)]] for s in SIDES}
+
+    def show(pairs: Sequence[tuple[str, str]]) -> str:
+        return "; ".join(f"{kind} “{text}”" for kind, text in pairs) or "none"
+
+    if only["old"] or only["new"]:
+        return show(only["old"]), show(only["new"])
+    kinds = [k for k in ("must", "may") if getattr(x, k) != getattr(y, k)]
+    old, new = (show([i for i in items[s] if i[0] in kinds]) + " (in this order)" for s in SIDES)
+    return old, new
+
+
 # ---- the comparison --------------------------------------------------------------------------------
 
 
@@ -573,8 +733,17 @@ class _Differ:
 
     def run(self) -> None:
         for subject in _subjects(self.pair):
+            if subject.kind == "band_set" and self.shown_at_a_venue(subject.band_set):
+                continue
             self.enumerate(subject)
         self.schema()
+
+    def shown_at_a_venue(self, name: str) -> bool:
+        """Band set ``name`` already differs at a venue where both versions apply it, with a cadre planned there
+        (``band at v``): the same tallies, so the set is not reported a second time (kind ``band_set``)."""
+        p = self.pair
+        both = {f"band at {v}" for v in p.venues if all(_set_name(p.pol[s].band_set_at(v)) == name for s in SIDES)}
+        return any(d.kind == "band" and d.subject in both for d in self.differences)
 
     def _planned(self, model: z3.ModelRef) -> tuple[str, ...]:
         p = self.pair
@@ -597,7 +766,7 @@ class _Differ:
                 fixed = z3.And(sub.old.term(a), sub.new.term(b))
                 solver.push()
                 solver.add(fixed)
-                model = p.readable(model, sub.prefer)
+                model = p.readable(model, sub.prefer, sub.band_set)
                 solver.pop()
                 self.record(sub, model, a, b)
                 solver.add(z3.Not(fixed))
@@ -605,6 +774,46 @@ class _Differ:
             solver.pop()
 
     def record(self, sub: _Subject, model: z3.ModelRef, a: Value, b: Value) -> None:
+        match sub.kind:
+            case "band_set" | "consequence" | "rename":
+                self.record_set(sub, model, a, b)
+            case "exemption" | "status" | "venues" | "band" | "outcome":
+                self.record_cadre(sub, model, a, b)
+            case _:
+                raise AssertionError(sub.kind)
+
+    def record_set(self, sub: _Subject, model: z3.ModelRef, a: Value, b: Value) -> None:
+        """A witness of a set kind: one tally, decided by each version's band set through its evaluator."""
+        p, name = self.pair, sub.band_set
+        row = p.set_row(model, name)
+        sets = p.sets[name]
+        r = {s: _band_in_set(p.pol[s], sets[s], row) for s in SIDES}
+        got = {s: r[s].band.code if r[s].band is not None else None for s in SIDES}
+        old_code, new_code = got["old"], got["new"]
+        renamed = old_code is not None and new_code is not None and p.renames[name].get(old_code) == new_code
+        match sub.kind:
+            case "band_set":
+                ok = old_code != new_code and not renamed
+            case "rename":
+                ok = renamed
+            case "consequence":
+                ok = old_code == new_code == sub.code
+            case _:
+                raise AssertionError(sub.kind)
+        witness = Witness((), (row,), (None, None))
+        if (old_code, new_code) != (a, b) or not ok:
+            self.errors.append(
+                f"{sub.name}: the solver claims {_show(a)} (OLD) vs {_show(b)} (NEW), the evaluators decide {_show(old_code)} "
+                f"vs {_show(new_code)} on\n{witness.tallies_csv}the Z3 encoding and the evaluator disagree")
+            return
+        if sub.kind == "consequence":
+            values = _consequence_change(sets["old"].band(sub.code), sets["new"].band(sub.code))
+        else:
+            values = (_show(old_code), _show(new_code))
+        sides = {s: _set_side(p.pol[s], sets[s], r[s], values[i]) for i, s in enumerate(SIDES)}
+        self.differences.append(Difference(sub.kind, sub.name, values[0], values[1], witness, sides["old"], sides["new"], name))
+
+    def record_cadre(self, sub: _Subject, model: z3.ModelRef, a: Value, b: Value) -> None:
         p = self.pair
         row = p.roster_row(model)
         tallies = p.tally_rows(model, self._planned(model))
@@ -810,8 +1019,11 @@ def _named_changes(what: str, old: Sequence, new: Sequence, equivalent: Callable
 
 def _band_changes(set_name: str, a: ir.BandSet, b: ir.BandSet) -> list[Note]:
     old, new = {x.code: x for x in a.bands}, {x.code: x for x in b.bands}
-    notes = [Note("removed", f"band '{c}' of '{set_name}' is only in OLD") for c in old if c not in new]
-    notes += [Note("added", f"band '{c}' of '{set_name}' is only in NEW") for c in new if c not in old]
+    renames = _renames(a, b)
+    notes = [Note("renamed", f"band '{c}' of '{set_name}' is named '{d}' in NEW, with the same condition, severity and "
+                             "consequences") for c, d in renames.items()]
+    notes += [Note("removed", f"band '{c}' of '{set_name}' is only in OLD") for c in old if c not in new and c not in renames]
+    notes += [Note("added", f"band '{c}' of '{set_name}' is only in NEW") for c in new if c not in old and c not in renames.values()]
     for c, x in old.items():
         y = new.get(c)
         if y is None:
@@ -826,11 +1038,41 @@ def _band_changes(set_name: str, a: ir.BandSet, b: ir.BandSet) -> list[Note]:
     return notes
 
 
+def _quorum_text(q: ir.QuorumRule | None) -> str:
+    return f"{q.counted} {q.op} {q.ratio} of {q.base}" if q is not None else "none"
+
+
+def _count_changes(pair: _Pair) -> list[Note]:
+    """How a count is read: the share's denominator, each band set's base, the quorum, ``max_venues``, the
+    tally invariants (the schema of a count) — each OLD → NEW."""
+    old, new = pair.pol["old"], pair.pol["new"]
+    notes: list[Note] = []
+    shares = [f"low / {p.share.denominator}" if p.share is not None else f"none (low / {ir.DEFAULT_BASE})" for p in (old, new)]
+    if shares[0] != shares[1]:
+        notes.append(Note("changed", f"share: {shares[0]} (OLD) → {shares[1]} (NEW)"))
+    for name, sets in pair.sets.items():
+        bases = [pair.pol[s].base_of(sets[s]) for s in SIDES]
+        if bases[0] != bases[1]:
+            notes.append(Note("changed", f"band set '{name}': shares counted over {bases[0]} (OLD) → {bases[1]} (NEW)"))
+    if _quorum_text(old.quorum) != _quorum_text(new.quorum):
+        notes.append(Note("changed", f"quorum: {_quorum_text(old.quorum)} (OLD) → {_quorum_text(new.quorum)} (NEW)"))
+    limits = [str(p.max_venues.count) if p.max_venues is not None else "none" for p in (old, new)]
+    if limits[0] != limits[1]:
+        notes.append(Note("changed", f"max_venues: {limits[0]} (OLD) → {limits[1]} (NEW)"))
+    rules = {s: [inv.text for inv in pair.pol[s].invariants()] for s in SIDES}
+    only = {s: [r for r in rules[s] if r not in rules[_other(s)]] for s in SIDES}
+    if only["old"] or only["new"]:
+        notes.append(Note("changed", f"tally invariants: {'; '.join(only['old']) or 'none'} (OLD) → "
+                                     f"{'; '.join(only['new']) or 'none'} (NEW); the others are the same"))
+    return notes
+
+
 def _notes(pair: _Pair) -> list[Note]:
     old, new = pair.pol["old"], pair.pol["new"]
     notes: list[Note] = []
     if old.vote_year != new.vote_year:
         notes.append(Note("vote_year", f"vote year {old.vote_year} (OLD) → {new.vote_year} (NEW): each version decides in its own"))
+    notes += _count_changes(pair)
 
     def same_exemption(x: object, y: object) -> bool:
         assert isinstance(x, ir.Exemption) and isinstance(y, ir.Exemption)
@@ -874,7 +1116,7 @@ def diff_policies(old: ir.Policy, new: ir.Policy, timeout_ms: int = 10_000) -> D
 def _side_data(s: SideDecision) -> dict:
     return {"value": s.value, "rejected": s.rejected, "status": s.status, "exemptions": list(s.exemptions),
             "venues": list(s.venues), "bands": [{"venue": v, "band": b, "low_share": sh} for v, b, sh in s.bands],
-            "outcome": s.outcome,
+            "outcome": s.outcome, "consequences": [{"kind": k, "text": x} for k, x in s.consequences],
             "rules": [{"kind": r.kind, "rule": r.rule, "detail": r.detail, "cite": r.cite, "quote": r.quote} for r in s.rules]}
 
 
@@ -890,7 +1132,7 @@ def to_data(result: DiffResult) -> dict:
         "old": version(result.old), "new": version(result.new),
         "summary": {k: sum(1 for d in result.differences if d.kind == k) for k in KINDS} | {"differences": len(result.differences)},
         "differences": [{
-            "kind": d.kind, "subject": d.subject, "old_value": d.old_value, "new_value": d.new_value,
+            "kind": d.kind, "subject": d.subject, "old_value": d.old_value, "new_value": d.new_value, "band_set": d.band_set,
             "witness": {"roster_csv": d.witness.roster_csv, "tallies_csv": d.witness.tallies_csv,
                         "roster": [r.cells() for r in d.witness.roster], "tallies": [t.cells() for t in d.witness.tallies],
                         "year": {"old": d.witness.years[0], "new": d.witness.years[1]}},
@@ -908,9 +1150,11 @@ def to_json(result: DiffResult) -> str:
     return json.dumps(to_data(result) | {"errors": []}, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
-def _summary(s: SideDecision) -> str:
+def _summary(kind: str, s: SideDecision) -> str:
     if s.rejected is not None:
         return f"rejected: {s.rejected}"
+    if kind in SET_KINDS:
+        return " · ".join(f"band {b or 'none'}" + (f" (share {share})" if share else "") for _, b, share in s.bands)
     parts = [f"status {s.status}"]
     if s.exemptions:
         parts.append("exempt by " + ", ".join(s.exemptions))
@@ -936,8 +1180,13 @@ def render_text(console: Console, result: DiffResult) -> None:
                 console.print(Padding(Text(text.rstrip("\n")), (0, 0, 0, 5)))
         if w.years[0] is not None and w.years != (o.vote_year, n.vote_year):
             console.print(Padding(Text(f"vote year: {w.years[0]} (OLD), {w.years[1]} (NEW)"), (0, 0, 0, 3)))
+        if d.kind in SET_KINDS:
+            venue = w.tallies[0].venue if w.tallies else ""
+            where = (f"the tally at {venue}, where both versions apply it" if venue else
+                     "a tally at no venue: no venue applies it in both versions")
+            console.print(Padding(Text(f"band set {d.band_set}, decided directly ({where})", style="dim"), (0, 0, 0, 3)))
         for label, side in (("OLD", d.old), ("NEW", d.new)):
-            console.print(Padding(Text.assemble((label, "bold"), f": {_summary(side)}"), (0, 0, 0, 3)))
+            console.print(Padding(Text.assemble((label, "bold"), f": {_summary(d.kind, side)}"), (0, 0, 0, 3)))
             for r in side.rules:
                 if r.kind == "none":
                     console.print(Padding(Text(f"· {r.detail}", style="dim"), (0, 0, 0, 5)))
@@ -946,6 +1195,8 @@ def render_text(console: Console, result: DiffResult) -> None:
                 console.print(Padding(Text(head), (0, 0, 0, 5)))
                 if r.quote:
                     console.print(Padding(Text(f"“{r.quote}”", style="italic"), (0, 0, 0, 7)))
+            for k, text in side.consequences:
+                console.print(Padding(Text(f"· {k}: {text}"), (0, 0, 0, 5)))
         console.print()
     if result.notes:
         console.print(Text("Declarations changed between the versions (the differences above, if any, follow from them):", style="bold"))
@@ -963,7 +1214,8 @@ def render_text(console: Console, result: DiffResult) -> None:
                            f"— exit {result.exit_code}", style="bold"))
     elif result.exit_code == 0:
         console.print(Text("equivalent: no input that both versions admit is decided differently (status, exemption, "
-                           "venues, band at each venue, outcome) — exit 0", style="bold green"))
+                           "venues, band at each venue, outcome, each band set, its bands' codes and consequences) — exit 0",
+                           style="bold green"))
     else:
         console.print(Text(f"no difference found, but the comparison is incomplete — exit {result.exit_code}", style="bold"))
 
