@@ -200,7 +200,8 @@ class Oracle:
         return e.as_ast()
 
     def pins(self, inp: FuzzInput, hold: list[z3.ExprRef]) -> list[z3.Ast]:
-        """The input equalities: level, every title, every fact, every tally field."""
+        """The input equalities: level, every title, every fact, every tally field (the optional
+        ``convened``/``present`` and ``members`` columns: whether given, and their values)."""
         r, c = self.roster, inp.cadre
         eqs = [self._levels[self._level_index.get(c.level, 0)]]
         eqs += [self._lit(t, code in c.titles) for code, t in r.titles.items()]
@@ -225,6 +226,9 @@ class Oracle:
             eqs.append(self._lit(tv.quorum_given, q))
             if q:
                 eqs += [self._eq(tv.convened, t.convened, hold), self._eq(tv.present, t.present, hold)]  # type: ignore[arg-type]
+            eqs.append(self._lit(tv.members_given, t.members is not None))
+            if t.members is not None:
+                eqs.append(self._eq(tv.members, t.members, hold))
         return eqs
 
     # ---- the model's decision
@@ -325,7 +329,8 @@ class PerInput:
 
     Each is stated from the property's meaning (``docs/properties.md``), independently of
     :mod:`checker.replay`: the share of a tally is ``low / D``; every band set of the policy (and the
-    set it refines) is applied to every tally of the input; severity is compared across them and the
+    set it refines, over the base of the text that declares that set) is applied to every tally of
+    the input; severity is compared across them and the
     neighbouring shares ``(low ± 1) / D``."""
 
     def __init__(self, policy: ir.Policy, ev: Evaluator, properties: Iterable[str]) -> None:
@@ -336,9 +341,20 @@ class PerInput:
                 raise ValueError(f"unknown property {pid}")
         compile_share = _evaluator.compile_share  # looked up when called: the evaluator's compiler as it is now
         self.sets = [(bs, tuple((b, compile_share(b.when)) for b in bs.bands)) for bs in policy.band_sets]
-        self.refined = {id(bs): tuple((b, compile_share(b.when)) for b in bs.refined.bands)
+        owners = dict(policy.imports)
+        # the set each band set refines, its bands compiled, and its base as the text that declares it counts
+        self.refined = {id(bs): (tuple((b, compile_share(b.when)) for b in bs.refined.bands),
+                                 self._declared_base(owners, policy, bs))
                         for bs in policy.band_sets if bs.refined is not None}
         self.limits = [sub.max_venues.count for _, sub in policy.imports if sub.max_venues is not None]
+
+    @staticmethod
+    def _declared_base(owners: dict[str, ir.Policy], policy: ir.Policy, bs: ir.BandSet) -> str:
+        """The base of the imported set ``bs`` refines: its ``over``, else the share denominator of the
+        text that declares it (the ``refines`` alias's policy), not of the refining one."""
+        assert bs.refined is not None
+        owner = owners.get((bs.refines or "").split(".", 1)[0])
+        return (owner or policy).base_of(bs.refined)
 
     @staticmethod
     def _matched(preds: tuple[tuple[ir.BandRule, Callable[[int, int], bool]], ...], low: int, den: int) -> list[ir.BandRule]:
@@ -384,15 +400,23 @@ class PerInput:
                 case "builtin.refinement_keeps":
                     bad = any(ev.condition_holds(x.when, inp.cadre, pl) != ev.condition_holds(x.refined.when, inp.cadre, pl)
                               for x in policy.exemptions if x.refined is not None)
-                    for bs, _ in self.sets:
-                        theirs = self.refined.get(id(bs))
-                        if theirs is None:
+                    for bs, preds in self.sets:
+                        refined = self.refined.get(id(bs))
+                        if refined is None:
                             continue
-                        points, own = at[id(bs)]
-                        for (lo, dn), m in zip(points[:own], matched[id(bs)]):
-                            t = self._matched(theirs, lo, dn)
-                            bad = bad or (m[0].code if m else None) != (t[0].code if t else None)
+                        # each set over its own base, on every tally that gives both (≥ 1)
+                        theirs, their_base = refined
+                        mine_base = policy.base_of(bs)
+                        for t in inp.tallies:
+                            dm, dt = t.get(mine_base) or 0, t.get(their_base) or 0
+                            if dm > 0 and dt > 0:
+                                m, th = self._matched(preds, t.low, dm), self._matched(theirs, t.low, dt)
+                                bad = bad or (m[0].code if m else None) != (th[0].code if th else None)
                     bad = bad or any(len(pl.venues) > limit for limit in self.limits)
+                case "builtin.imports_kept":
+                    # a row an exemption of an imported text exempts (read over the same row) is voted by the plan
+                    bad = pl.status == "voted" and any(ev.condition_holds(x.when, inp.cadre, pl)
+                                                       for _, sub in policy.imports for x in sub.exemptions)
                 case _ if pid.startswith("builtin."):
                     raise AssertionError(f"no per-input statement of {pid}")
                 case _:

@@ -11,9 +11,9 @@ policy admits, biased to what breaks a decision procedure:
 - :func:`tallies` — one :class:`dsl.evaluator.Tally` per venue, with the share (``low / D``, ``D``
   the base the venue's band set counts over) exactly at, one vote below and one vote above every
   threshold of every band set, 0 low and all low, with small counts and counts up to 10**12;
-  collected < issued; the quorum exactly at its ratio, one below and one above; the optional quorum
-  columns present or not; the ``members`` column where a band set counts over it; now and then a
-  venue without a tally;
+  collected < issued; the quorum exactly at its ratio, one below and one above, with at least as
+  many people present as ballots issued; the optional quorum columns present or not; the
+  ``members`` column where a band set counts over it; now and then a venue without a tally;
 - :func:`inputs` — a :class:`FuzzInput` (one cadre and its tallies), what the differential test of
   :mod:`checker.fuzz` compares; :func:`roster_rows` and :func:`tally_rows` — the same inputs as the
   brief's CSV rows (``dict[str, str]``, section 3 columns), for fuzzing the readers end to end;
@@ -26,9 +26,10 @@ policy admits, biased to what breaks a decision procedure:
   changing on purpose what it refines (with the verdict ``refinement_keeps`` must give).
 
 Every value stays inside the domain the readers (and so the Z3 encoding) admit: years in 1900…2100,
-counts ≥ 0 with ``high + confidence + low ≤ collected ≤ issued``, ``present ≤ convened``, ``issued``
-and ``convened`` at most ``members`` when it is given, and the base ≥ 1, so a pinned input always
-has a model.
+counts ≥ 0 with ``high + confidence + low ≤ collected ≤ issued``, ``issued ≤ present ≤ convened``
+when the quorum columns are given, ``issued`` and ``convened`` at most ``members`` when it is given,
+and the base ≥ 1 (the bundled invariants, :data:`dsl.ir.DEFAULT_INVARIANTS`), so a pinned input
+always has a model.
 Exact arithmetic only: thresholds are :class:`~fractions.Fraction` values and counts are integers.
 
 Use from a test::
@@ -56,6 +57,7 @@ from checker.decode import RosterRow, TallyRow
 from checker.encode import Domain, all_facts
 from dsl import ir
 from dsl.evaluator import Cadre, Tally
+from dsl.values import MAX_WHOLE
 
 #: The largest count the strategies draw (the schema has no bound; the brief asks for 10**12).
 MAX_COUNT = 10**12
@@ -265,6 +267,22 @@ def _large(draw: st.DrawFn, q: int, large: bool) -> int:
     return draw(st.integers(1, max(1, MAX_COUNT // q))) if large else 1 + _index(draw, 6)
 
 
+def _present_at_least(quorum: tuple[int, int], issued: int, ratio: Fraction | None, delta: int | None) -> tuple[int, int]:
+    """The quorum columns ``(convened, present)`` raised, if need be, so that every ballot issued went to
+    someone present (``issued ≤ present ≤ convened``). At the quorum ratio (``delta``: the drawn ±1), the
+    multiple of the ratio grows until one vote below it still covers ``issued``: the session stays at the
+    ratio ±1; otherwise both shift up by the same number, so the absent count stays what was drawn."""
+    convened, present = quorum
+    if present >= issued:
+        return quorum
+    if ratio is not None and delta is not None and ratio.numerator > 0:
+        k = max(convened // ratio.denominator, -(-(issued + 1) // ratio.numerator))
+        c = ratio.denominator * k
+        if issued <= c <= MAX_WHOLE:
+            return c, _clamp(ratio.numerator * k + delta, issued, c)
+    return convened + issued - present, issued
+
+
 def tally(draw: st.DrawFn, prof: Profile, venue: str) -> Tally | None:
     """One valid tally row at ``venue``, or None (no tally: about one venue in ten). The schema's
     constraints hold and the denominator is ≥ 1."""
@@ -283,36 +301,45 @@ def tally(draw: st.DrawFn, prof: Profile, venue: str) -> Tally | None:
         d = t.denominator * k
         low = _clamp(t.numerator * k + (0, -1, 1)[sel % 3], 0, max(d, t.numerator * k + 1))
     den = prof.base_at(venue)
-    quorum = None
+    quorum, ratio, delta = None, None, None
     if qmode != "none" or den in ("convened", "present"):
         r = prof.quorum
         if qmode == "ratio" and r is not None:
             k = _large(draw, r.denominator, large)
             convened = r.denominator * k
-            quorum = (convened, _clamp(r.numerator * k + (0, -1, 1)[_index(draw, 3)], 0, convened))
+            ratio, delta = r, (0, -1, 1)[_index(draw, 3)]
+            quorum = (convened, _clamp(r.numerator * k + delta, 0, convened))
         else:
             convened = _index(draw, 61)
             quorum = (convened, _index(draw, convened + 1))
     extra_i, split = divmod(_index(draw, len(_EXTRA) * len(_SPLITS)), len(_SPLITS))
     extra = _EXTRA[extra_i]
+    # the schema: low ≤ collected ≤ issued ≤ present ≤ convened (where given), issued and convened ≤ members
     match den:
         case "collected":
             collected, low = d, min(low, d)
             issued = collected + extra
+            if quorum is not None:
+                quorum = _present_at_least(quorum, issued, ratio, delta)
         case "issued":
             issued, low = d, min(low, d)
             collected = (issued, low, (low + issued) // 2, issued, issued)[extra_i]
-        case "convened" | "present":
-            collected = low + extra % 8
-            issued = collected + extra
+            if quorum is not None:
+                quorum = _present_at_least(quorum, issued, ratio, delta)
+        case "convened" | "present":  # everything counted is at most the people present: low ≤ present ≤ d
+            low = min(low, d)
             convened, present = quorum if quorum is not None else (d, d)
-            quorum = (d, min(present, d)) if den == "convened" else (max(convened, d), d)
+            quorum = (d, max(low, min(present, d))) if den == "convened" else (max(convened, d), d)
+            collected = min(low + extra % 8, quorum[1])
+            issued = min(collected + extra, quorum[1])
         case "members":  # every ballot issued comes from a member: low ≤ collected ≤ issued ≤ members = d
             low = min(low, d)
             issued = max(low, d - (0, 1, 2, d // 2, 0)[extra_i])
             collected = max(low, (issued, low, (low + issued) // 2, issued, issued)[extra_i])
             if quorum is not None:
-                quorum = (min(quorum[0], d), min(quorum[1], quorum[0], d))
+                convened, present = min(quorum[0], d), min(quorum[1], quorum[0], d)
+                # present raised to the ballots issued, the absent count kept while the members allow it
+                quorum = (convened, present) if present >= issued else (min(d, convened + issued - present), issued)
         case _:
             raise AssertionError(f"unknown base {den}")
     rest = collected - low

@@ -13,7 +13,8 @@ interfaces (section 3), as ``dict[str, str]``:
   through ``plan_venues``; :func:`policy_planner` builds that function from the real evaluator).
   One session per body (the same counts for every cadre voted by one Party committee, HĐND or
   workplace), mostly high confidence, a few ``tren_50`` and ``tu_2_3``, exact boundaries (exactly
-  1/2, exactly 2/3), collected ≤ issued, a few sessions below the 2/3 quorum.
+  1/2, exactly 2/3), collected ≤ issued = present ≤ convened (a ballot to each person present: the
+  bundled invariants hold), a few sessions below the 2/3 quorum.
 
 Everything is deterministic for a seed (one :class:`random.Random`, fixed iteration orders). The
 generators use the standard library only; :func:`policy_planner` imports :mod:`dsl`.

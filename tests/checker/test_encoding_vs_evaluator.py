@@ -45,8 +45,8 @@ def _tally(draw, venue: str, den: str):
     high = draw(st.integers(0, collected - low))
     conf = draw(st.integers(0, collected - low - high))
     if draw(st.booleans()):
-        convened = draw(st.integers(0, 12))
-        present = draw(st.integers(0, convened))
+        convened = draw(st.integers(issued, 12))  # every ballot issued went to someone present
+        present = draw(st.integers(issued, convened))
     else:
         convened = present = None
     return Tally(venue, issued, collected, high, conf, low, convened, present)

@@ -156,7 +156,7 @@ def test_policy_with_a_typo_gives_a_located_diagnostic_and_exit_2(tmp_path, caps
 # ---- evaluate -----------------------------------------------------------------------------------------
 
 GOOD_TALLIES = TALLY_HEADER + (
-    "C1,noi_cong_tac,50,47,10,12,25,50,48\n"  # 25/47 > 1/2, < 2/3 → tren_50
+    "C1,noi_cong_tac,48,47,10,12,25,50,48\n"  # 25/47 > 1/2, < 2/3 → tren_50
     "C2,cap_uy,9,9,1,2,6,,\n"  # exactly 2/3 → tu_2_3
     "C2,hdnd,80,80,78,1,1,80,80\n"
 )
@@ -193,11 +193,11 @@ def test_missing_tally_and_invalid_session(tmp_path, capsys):
     assert code == 0
     assert by["C1"]["outcome"] == "missing_tally"
     assert by["C2"]["outcome"] == "missing_tally"  # hdnd has no tally
-    tallies = write(tmp_path, "t2.csv", TALLY_HEADER + "C1,noi_cong_tac,45,45,40,5,0,45,29\n")
+    tallies = write(tmp_path, "t2.csv", TALLY_HEADER + "C1,noi_cong_tac,29,29,24,5,0,45,29\n")
     _, doc = run_json(capsys, "evaluate", "--roster", roster, "--tallies", tallies)
     by = {c["cadre_id"]: c for c in doc["cadres"]}
     assert by["C1"]["outcome"] == "invalid_session"  # 29 of 45 present < 2/3
-    tallies = write(tmp_path, "t3.csv", TALLY_HEADER + "C1,noi_cong_tac,45,45,40,5,0,45,30\n")
+    tallies = write(tmp_path, "t3.csv", TALLY_HEADER + "C1,noi_cong_tac,30,30,25,5,0,45,30\n")
     _, doc = run_json(capsys, "evaluate", "--roster", roster, "--tallies", tallies)
     assert {c["cadre_id"]: c for c in doc["cadres"]}["C1"]["outcome"] == "khong_qua_50"  # exactly 2/3 present
 

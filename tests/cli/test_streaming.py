@@ -60,16 +60,16 @@ ROSTER = ROSTER_HEADER + (
     "X1,A,province,U,bi_thuu,false,2020,\n"
 )
 TALLIES = "cadre_id,venue,issued,collected,high,confidence,low,convened,present\n" + (
-    "C1,noi_cong_tac,50,47,10,12,25,50,48\n"  # tren_50
+    "C1,noi_cong_tac,48,47,10,12,25,50,48\n"  # tren_50
     "C2,cap_uy,9,9,1,2,6,,\n"  # exactly 2/3
     "C2,hdnd,80,80,78,1,1,80,80\n"
-    "C6,noi_cong_tac,40,40,10,10,20,45,29\n"  # below quorum
+    "C6,noi_cong_tac,29,29,5,4,20,45,29\n"  # below quorum
     "C7,cap_uy,30,30,10,10,10,,\n"  # C7's hdnd tally is missing
     "C8,hdnd,0,0,0,0,0,,\n"  # rejected: nothing collected; C8 is then missing its tally
     "C9,noi_cong_tac,10,10,0,0,10,10,10\n"  # all low
     "X1,cap_uy,9,9,1,2,6,,\n"  # rejected: roster row rejected
     "C3,noi_cong_tac,50,47,10,12,25,,\n"  # rejected: exempt
-    "C1,noi_cong_tac,50,47,10,12,25,50,48\n"  # rejected: duplicate
+    "C1,noi_cong_tac,48,47,10,12,25,50,48\n"  # rejected: duplicate
 )
 
 

@@ -38,7 +38,7 @@ ROSTER = ("cadre_id,full_name,level,unit,titles,retirement_notice,appointed_year
           "C1,Nguyễn Văn An,province,Sở Tài chính,truong_so,false,2020\n"
           "C2,Trần Thị Bình,district,Huyện ủy,bi_thu;ct_hdnd,no,2021\n")
 TALLIES = ("cadre_id,venue,issued,collected,high,confidence,low,convened,present\n"
-           "C1,noi_cong_tac,40,40,10,10,20,30,20\n"
+           "C1,noi_cong_tac,20,20,5,5,10,30,20\n"
            "C2,cap_uy,9,9,1,2,6,,\n"
            "C2,hdnd,80,80,78,1,1,,\n")
 

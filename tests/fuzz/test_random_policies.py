@@ -33,7 +33,6 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -105,28 +104,6 @@ def _reproduces(pol: Policy, pid: str, cx) -> bool:
     return pid in PerInput(pol, ev, [pid]).violations(inp, d)
 
 
-class PinnedOracle(Oracle):
-    """The differential oracle, with the ``members`` column of each tally pinned too.
-
-    :meth:`checker.fuzz_oracle.Oracle.pins` pins every count but ``members`` (and whether it is given), so
-    for a band set ``over members`` the model may choose the members and decide another band than the
-    evaluator (and the "model forces the decision" check is vacuous there). Reported as a product bug;
-    ``test_the_fuzz_oracle_pins_the_members_column`` fails (strict xfail) once it is fixed, and then this
-    class can go."""
-
-    def pins(self, inp: FuzzInput, hold: list) -> list:
-        eqs = super().pins(inp, hold)
-        for v, tv in self.tallies.items():
-            t = inp.at.get(v)
-            if t is None:
-                continue
-            members = getattr(t, "members", None)
-            eqs.append(self._lit(tv.members_given, members is not None))
-            if members is not None:
-                eqs.append(self._eq(tv.members, members, hold))
-        return eqs
-
-
 MEMBERS_POLICY = """policy m { name "m" issuer "t" date 2023-01-01 vote_year 2023 }
 document T "T"
 levels { province "Tỉnh" }
@@ -143,9 +120,9 @@ apply b at v cite T "6" "x"
 """
 
 
-@pytest.mark.xfail(strict=True, reason="checker.fuzz_oracle.Oracle.pins does not pin the members column (reported)")
 def test_the_fuzz_oracle_pins_the_members_column():
-    """2 low of 3 members (2 collected): 'cao' over members; the model must not be free to take 5 members."""
+    """2 low of 3 members (2 collected): 'cao' over members; the model must not be free to take 5 members
+    (:meth:`checker.fuzz_oracle.Oracle.pins` pins the ``members`` column and whether it is given)."""
     pol = _load(MEMBERS_POLICY)
     inp = FuzzInput(Cadre("c", "province", frozenset({"t0"}), {}), (Tally("v", 2, 2, 0, 0, 2, None, None, 3),))
     c = Oracle(pol, 2023, pol.venue_codes()).compare(inp)
@@ -240,7 +217,7 @@ def check_loaded(pol: Policy, canon: str, data: st.DataObject, verdicts: set[tup
                 assert _reproduces(pol, res.id, cx), f"{res.id}: the counterexample does not reproduce\n{cx.roster_csv}{cx.tallies_csv}\n{canon}"
 
     prof = profile(pol)
-    oracle = PinnedOracle(pol, prof.year, prof.venues)
+    oracle = Oracle(pol, prof.year, prof.venues)
     per_input = PerInput(pol, oracle.ev, proved)
     for _ in range(INPUTS_PER_POLICY):
         inp = data.draw(inputs(prof))
