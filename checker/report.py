@@ -45,13 +45,11 @@ from rich.table import Table
 from rich.text import Text
 
 from checker import properties as P
-from checker.decode import QUORUM_COLUMNS, TALLY_COLUMNS
 from checker.encode import RuleRef
 from checker.replay import BandDecision, CadreDecision
 from checker.solve import SYMBOLS, Counterexample, ObligationResult, PolicyReport, PropertyResult
 from dsl import ir
 from dsl.diagnostics import CODES, Diagnostic, PolicyError
-from dsl.ir import ROSTER_IDENTITY
 from dsl.spans import Span
 from dsl.values import VOTE_YEARS
 
@@ -490,35 +488,29 @@ def _cells(cells: Sequence[str]) -> list[Text]:
     return [Text(c) for c in cells]
 
 
+class _Whole(Text):
+    """A line printed whole — never wrapped, folded nor cropped, whatever the width — so that it can be
+    copied as it stands: a row of a counterexample's CSV file."""
+
+
+def _csv_block(name: str, text: str) -> list:
+    """A counterexample's file as the ``replay:`` command reads it: its name, then its CSV lines whole
+    (a table would crop its headers, ``retirement_no…``, at 80 or 100 columns)."""
+    return [Text(name, style="bold"), *(_Whole(line) for line in text.splitlines()), _Whole("")]
+
+
 def _cx_tables(cx: Counterexample) -> list:
     out: list = []
     if cx.roster:
-        out.append(Text("roster.csv", style="bold"))
-        t = Table(box=box.SIMPLE_HEAVY)
-        cols = list(ROSTER_IDENTITY) + [k for k, _ in cx.roster[0].facts]
-        for c in cols:
-            t.add_column(c)
-        for row in cx.roster:
-            cells = row.cells()
-            t.add_row(*_cells([cells.get(c, "") for c in cols]))
-        out.append(t)
+        out += _csv_block("roster.csv", cx.roster_csv)
     if cx.tallies:
-        out.append(Text("tallies.csv", style="bold"))
-        t = Table(box=box.SIMPLE_HEAVY)
-        cols = list(TALLY_COLUMNS) + (list(QUORUM_COLUMNS) if any(x.convened is not None for x in cx.tallies) else [])
-        cols += ["members"] if any(x.members is not None for x in cx.tallies) else []
-        for c in cols:
-            t.add_column(c)
-        for row in cx.tallies:
-            cells = row.cells()
-            t.add_row(*_cells([cells.get(c, "") for c in cols]))
-        out.append(t)
+        out += _csv_block("tallies.csv", cx.tallies_csv)
     for d in cx.replay.decisions:
         outcome = f", outcome {d.outcome}" if d.evaluated else " (plan only: no tally)"
         out.append(Text(f"evaluator: {d.cadre_id} → status {d.status}, venues {', '.join(d.venues) or 'none'}{outcome}", style="bold"))
         t = Table(box=box.SIMPLE)
         for c in ("step", "rule", "decision", "citation"):
-            t.add_column(c)
+            t.add_column(c, overflow="fold")  # folded, never cut short with '…'
         for s in d.trace:
             t.add_row(*_cells([s.kind, s.rule, s.detail, s.cite or ""]))
         out.append(t)
@@ -570,7 +562,10 @@ def render_text(console: Console, outcomes: Sequence[Outcome], exit_code: int, s
                         if r.counterexample is not None:
                             console.print(Text(f"      counterexample ({r.obligation.subject}), replayed through the evaluator:"))
                             for item in _cx_tables(r.counterexample):
-                                console.print(Padding(item, (0, 0, 0, 6), expand=False))
+                                if isinstance(item, _Whole):
+                                    console.print(Text("      ") + item if item.plain else item, soft_wrap=True)
+                                else:
+                                    console.print(Padding(item, (0, 0, 0, 6), expand=False))
                             command = r.counterexample.command(rep.policy.path)
                             if command:
                                 console.print(Text("      replay: " + " ".join(command), style="dim"))
