@@ -51,6 +51,7 @@ APPOINTED = "Được bổ nhiệm, bầu cử trong năm lấy phiếu"
 P7, P5, P6, P13 = "KH134 P7", "KH134 P5", "KH134 P6", "KH134 P13"
 QUORUM_CITE = "QD96 điều khoản chưa xác minh"
 COMBINED = "xem_xet_tong_the"
+STAGE, STAGE_CITE = "bo_phieu_tin_nhiem", "KH134 P11"  # the plan's second stage at the HĐND and its citation
 _KH134_TREN_50 = ("Đưa ra khỏi quy hoạch các chức vụ cao hơn",
                   "hoặc: Xem xét cho thôi giữ chức vụ đang đảm nhiệm", "hoặc: Bố trí công tác khác", "hoặc: Cho từ chức",
                   "hoặc: Tiến hành bỏ phiếu tín nhiệm theo quy định")
@@ -60,8 +61,8 @@ _KH134_TU_2_3 = ("Miễn nhiệm chức vụ đang đảm nhiệm",
 _KH134 = (("khong_qua_50", "", "KH134 P10"), ("tren_50", "; ".join(_KH134_TREN_50), "KH134 P11"),
           ("tu_2_3", "; ".join(_KH134_TU_2_3), "KH134 P2, P12"))
 _NQ96 = (("khong_qua_50", "", "NQ96 các mức (phần còn lại: không có hệ quả)"),
-         ("tren_50", "Nếu không xin từ chức: Thường trực Hội đồng nhân dân trình Hội đồng nhân dân bỏ phiếu tín nhiệm "
-                     "tại kỳ họp đó hoặc kỳ họp gần nhất; hoặc: Người được lấy phiếu có thể xin từ chức", "NQ96 các mức"),
+         ("tren_50", "hoặc: Người được lấy phiếu có thể xin từ chức; nếu không: Thường trực Hội đồng nhân dân trình Hội "
+                     "đồng nhân dân bỏ phiếu tín nhiệm tại kỳ họp đó hoặc kỳ họp gần nhất", "NQ96 các mức"),
          ("tu_2_3", "Cơ quan, người đã giới thiệu để bầu trình Hội đồng nhân dân miễn nhiệm tại kỳ họp đó hoặc kỳ họp "
                     "gần nhất", "NQ96 các mức"))
 BANDS = {"cap_uy": _KH134, "hdnd": _NQ96, "noi_cong_tac": _KH134}
@@ -347,17 +348,18 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
 
     with open(out_path, "w", encoding="utf-8", newline="") as out:
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(COLUMNS + extra)
+        w.writerow(COLUMNS + ["stage", "next_stage", "final"] + extra)
         for cid, name, level, unit, titles, line, extras, (status, exemptions, venues, cites) in cadres:
             head = [safe(cid), safe(name), level, safe(unit), titles, status, exemptions]
             tail_extra = [safe(x) for x in extras]
             if not venues:
-                w.writerow(head + [""] * 8 + ["", "; ".join(cites), "", line, ""] + [""] * LEVEL_CELLS + tail_extra)
+                w.writerow(head + [""] * 8 + ["", "; ".join(cites), "", line, ""] + [""] * LEVEL_CELLS + ["", "", ""] + tail_extra)
                 continue
             own = tallies.get(cid, {})
             cites = list(cites)
             rows = []
             outcome = None
+            due = False  # the vote of confidence at the HĐND (P11, NQ 96): after tren_50 there, in a valid session
             for venue in venues:
                 t = own.get(venue)
                 if t is None:
@@ -371,6 +373,8 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                     if QUORUM_CITE not in cites:
                         cites.append(QUORUM_CITE)
                 code, consequences, cite = BANDS[venue][band_index(low, collected)]
+                valid = convened is None or present is None or 3 * present >= 2 * convened
+                due = due or (venue == "hdnd" and code == "tren_50" and valid)
                 if cite not in cites:
                     cites.append(cite)
                 levels = ["" if members is None else members, "collected", collected, high, conf, share(high, collected),
@@ -384,12 +388,18 @@ def run(roster_path: str, tallies_path: str, out_path: str, year: int = 2023) ->
                     cites.append(P13)
                 else:
                     outcome = rows[0][0][6]
+            if due and STAGE_CITE not in cites:
+                cites.append(STAGE_CITE)
             cite_text = "; ".join(cites)
+            procedure = ["", STAGE, ""] if due else ["", "", outcome]
             for r, levels in rows:
-                w.writerow(head + r + [outcome, cite_text, "", line, ""] + levels + tail_extra)
+                w.writerow(head + r + [outcome, cite_text, "", line, ""] + levels + procedure + tail_extra)
+            if due:  # the stage due next: a row of its own, nothing counted yet
+                w.writerow(head + ["hdnd", "", "", "", "", "", "", ""] + [outcome, cite_text, "", line, ""] + [""] * LEVEL_CELLS
+                           + [STAGE, STAGE, ""] + tail_extra)
         for cid, file, line, reason in rejected:
             w.writerow([safe(cid), "", "", "", "", "rejected", "", "", "", "", "", "", "", "", "", "", "", safe(file), line,
-                        safe(reason)] + [""] * (LEVEL_CELLS + len(extra)))
+                        safe(reason)] + [""] * (LEVEL_CELLS + 3 + len(extra)))
     return 1 if rejected else 0
 
 

@@ -60,6 +60,7 @@ class TallyRow:
     present: int | None = None
     band_set: str | None = None
     members: int | None = None
+    stage: str | None = None  # a tally of a later vote (the ``stage`` column)
 
     def tally(self) -> Tally:
         return Tally(self.venue, self.issued, self.collected, self.high, self.confidence, self.low, self.convened, self.present,
@@ -70,6 +71,8 @@ class TallyRow:
         for k in (*QUORUM_COLUMNS, "members"):
             v = getattr(self, k)
             out[k] = "" if v is None else str(v)
+        if self.stage is not None:  # the optional column of a later vote (tallies_csv adds it when needed)
+            out["stage"] = self.stage
         return out
 
 
@@ -103,12 +106,13 @@ def year_of(model: z3.ModelRef, r: RosterVars) -> int:
     return _int(model, r.year)
 
 
-def tally_row(model: z3.ModelRef, t: TallyVars, cadre_id: str, venue: str | None, band_set: str | None = None) -> TallyRow:
+def tally_row(model: z3.ModelRef, t: TallyVars, cadre_id: str, venue: str | None, band_set: str | None = None,
+              stage: str | None = None) -> TallyRow:
     q = _bool(model, t.quorum_given)
     return TallyRow(cadre_id, venue or "", _int(model, t.issued), _int(model, t.collected), _int(model, t.high),
                     _int(model, t.confidence), _int(model, t.low), _int(model, t.convened) if q else None,
                     _int(model, t.present) if q else None, band_set,
-                    _int(model, t.members) if _bool(model, t.members_given) else None)
+                    _int(model, t.members) if _bool(model, t.members_given) else None, stage)
 
 
 def roster_csv(rows: tuple[RosterRow, ...] | list[RosterRow]) -> str:
@@ -127,6 +131,7 @@ def tallies_csv(rows: tuple[TallyRow, ...] | list[TallyRow]) -> str:
     """The rows as a tallies CSV; ``convened,present`` and ``members`` only when some row fills them."""
     cols = TALLY_COLUMNS + (QUORUM_COLUMNS if any(r.convened is not None for r in rows) else ())
     cols += ("members",) if any(r.members is not None for r in rows) else ()
+    cols += ("stage",) if any(r.stage is not None for r in rows) else ()
     return _csv(cols, [row.cells() for row in rows])
 
 

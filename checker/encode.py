@@ -172,6 +172,17 @@ class BandTerms:
     none: z3.BoolRef  # no band's condition holds
 
 
+@dataclass(frozen=True)
+class StageTerms:
+    """A later vote for the roster of one plan: ``due`` (what triggers it holds), its own tally and the
+    band its set decides there (one-hot, ``None``: no band)."""
+
+    stage: ir.Stage
+    due: z3.BoolRef
+    tally: TallyVars
+    band: Mapping[str | None, z3.BoolRef]
+
+
 def _ops(op: str, a: z3.ArithRef, b: z3.ArithRef) -> z3.BoolRef:
     match op:
         case "=":
@@ -359,9 +370,12 @@ class Encoder:
                 if fact is None:
                     return z3.BoolVal(False, self.ctx)
                 return fact  # type: ignore[return-value]
-            case ir.IntCmp(op=op, left=a, right=b):
+            case ir.IntCmp(op=op, left=a, right=b, scale=k):
                 (va, ga), (vb, gb) = self._int_term(a, env), self._int_term(b, env)
-                # a missing integer fact satisfies no comparison (the evaluator's rule)
+                # a missing integer fact satisfies no comparison (the evaluator's rule); a part p/q of the
+                # right side is compared exactly: a·q OP p·b
+                if k != 1:
+                    return z3.And(ga, gb, _ops(op, va * k.denominator, k.numerator * vb))
                 return z3.And(ga, gb, _ops(op, va, vb))
             case ir.InScope():
                 return self._need(env.in_scope, "in_scope")
@@ -518,6 +532,38 @@ class Encoder:
         meets = _ops(q.op, t.present * q.ratio.denominator, q.ratio.numerator * t.convened)
         self.define(rule_ref("quorum", q, "quorum"), valid == z3.Or(z3.Not(t.quorum_given), meets))
         return valid
+
+    def stages(self, plan: PlanTerms, tallies: Mapping[str, TallyVars], prefix: str = "") -> dict[str, StageTerms]:
+        """Each stage of the policy (:class:`dsl.ir.Stage`): due when the cadre is voted at its venue and
+        the vote held there before it — the poll (its tally given, its session valid) or the stage
+        declared before it at that venue (due and its tally given) — decided one of the bands it
+        follows, and its condition holds; its tally counts only its ballot's levels."""
+        p = self.policy
+        f = z3.BoolVal(False, self.ctx)
+        out: dict[str, StageTerms] = {}
+        last: dict[str, dict[str, z3.BoolRef]] = {}  # venue → band code → that band was decided there last
+        for st in p.stages:
+            v = st.venue
+            if v not in last:
+                bs, t = p.band_set_at(v), tallies[v]
+                held = z3.And(plan.status["voted"], plan.venues.get(v, f), t.given, self.session_valid(t))
+                last[v] = {c: z3.And(held, b) for c, b in self.bands(bs, t).first.items()} if bs is not None else {}
+            trigger = z3.Or(*[last[v].get(c, f) for c in st.after]) if st.after else f
+            cond = self.condition(st.when, plan.env()) if st.when is not None else z3.BoolVal(True, self.ctx)
+            due = self.named(rule_ref("stage", st), f"{prefix}stage|{st.name}|due", f"stage {st.name} is due", z3.And(trigger, cond))
+            sbs = p.band_set(st.band_set)
+            ts = self.tally(f"{prefix}stage|{st.name}", p.base_of(sbs) if sbs is not None else p.default_base())
+            for level in ("high", "confidence", "low"):
+                if level not in st.levels:
+                    self.constraints.append(ts.field(level) == 0)  # as the reader: the stage's ballot lacks it
+            if sbs is not None:
+                bt = self.bands(sbs, ts)
+                band: dict[str | None, z3.BoolRef] = {**bt.first, None: bt.none}
+            else:
+                band = {None: z3.BoolVal(True, self.ctx)}
+            out[st.name] = StageTerms(st, due, ts, band)
+            last[v] = {c: z3.And(due, ts.given, b) for c, b in band.items() if c is not None}
+        return out
 
     def venue_tallies(self, prefix: str = "") -> dict[str, TallyVars]:
         """One symbolic tally per venue of the policy."""

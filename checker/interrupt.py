@@ -17,6 +17,7 @@ raised again in the main thread instead.
 from __future__ import annotations
 
 import _thread
+import ctypes
 import os
 import signal
 import sys
@@ -84,6 +85,17 @@ def interrupted() -> bool:
     """Whether Ctrl-C was pressed: an exception that follows it (ctypes turns a ``KeyboardInterrupt``
     raised while it converts arguments into ``ArgumentError``) is the interruption, not a bug."""
     return _interrupted.is_set()
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C in disguise: ctypes turns a ``KeyboardInterrupt`` raised while it
+    converts a Z3 call's arguments into ``ArgumentError("argument 1: KeyboardInterrupt")``, sometimes
+    before the watcher thread has seen the signal (so :func:`interrupted` alone can still be false)."""
+    if _interrupted.is_set():
+        return True
+    if isinstance(exc, ctypes.ArgumentError) and "KeyboardInterrupt" in str(exc):
+        return True
+    return _interrupted.wait(0.2)  # the watcher is a thread: give it a moment to see the signal
 
 
 def checked(solver: z3.Solver, answer_of: object) -> z3.CheckSatResult:

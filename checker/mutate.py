@@ -103,6 +103,11 @@ Mut = tuple[str, str, object]  # (operator, description, the new node)
 def _expr_mutants(e: s.Expr) -> Iterator[Mut]:
     """Every one-step mutation inside a condition (the nodes rebuilt up to ``e``)."""
     match e:
+        case s.Compare(op=op, left=left, right=right, scale=k) if k is not None:
+            for op_name, d, new in _expr_mutants(k):
+                yield op_name, f"part {d}", replace(e, scale=new)
+            for op_name, d, new in _expr_mutants(replace(e, scale=None)):  # operator and sides, the part kept
+                yield op_name, d, replace(new, scale=k) if isinstance(new, s.Compare) else new
         case s.Compare(op=op, left=left, right=right):
             if op in _STRICT:
                 yield "strictness", f"'{op}' → '{_STRICT[op]}'", replace(e, op=_STRICT[op])
@@ -222,6 +227,11 @@ def _item_mutants(it: s.Item, items: tuple[s.Item, ...], index: int) -> Iterator
                         yield "severity", f"swap the severities of {b.code.text} and {c.code.text}", one(replace(it, bands=swapped))
         case s.Combine():
             yield "two_venues", f"drop two_venues {it.outcome.text}", drop
+        case s.Stage():
+            yield "stage", f"drop stage {it.name.text}", drop
+            if len(it.after) > 1:
+                for i, a in enumerate(it.after):
+                    yield "stage", f"stage {it.name.text} no longer after {a.text}", one(replace(it, after=it.after[:i] + it.after[i + 1:]))
         case (s.Document() | s.Import() | s.Levels() | s.Fact() | s.Ballot() | s.Apply() | s.Schedule() | s.Provision()
               | s.Property() | s.Acknowledge() | s.Example() | s.TallySchema()):
             pass  # not decisions (or not mutated: declarations whose change the loader rejects)

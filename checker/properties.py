@@ -108,11 +108,19 @@ class BandDiffers:
 class RuleFires:
     """Witness: the rule fires (kind as in :class:`RuleRef`; ``item`` for a venue item)."""
 
-    kind: Literal["scope", "exemption", "venue_rule", "venue_item", "band"]
+    kind: Literal["scope", "exemption", "venue_rule", "venue_item", "band", "stage"]
     name: str
     item: int = -1
     venue: str = ""
     band_set: str = ""
+
+
+@dataclass(frozen=True)
+class ExemptionDropped:
+    """Counterexample: a roster row an imported text exempts, voted by the plan."""
+
+    alias: str
+    exemption: str
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ class DeclaredLimit:
 
 
 Claim = Union[TooManyProposed, ExemptWithVenue, VotedWithoutVenue, VenueOutOfScope, BothActive, PropertyFalse,
-              ExemptionDiffers, VenuesExceed, BandsOverlap, Uncovered, SeverityInverted, BandDiffers, RuleFires,
+              ExemptionDiffers, VenuesExceed, BandsOverlap, Uncovered, SeverityInverted, BandDiffers, RuleFires, ExemptionDropped,
               ScheduleFeasible, DeclaredLimit]
 
 
@@ -167,6 +175,7 @@ class TallyUse:
     cadre: int = 0
     venue: str | None = None
     band_set: str | None = None
+    stage: str | None = None  # a tally of this later vote at ``venue``
 
 
 @dataclass(frozen=True)
@@ -443,8 +452,10 @@ def no_conflict(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
 def no_dead_rule(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     """Refuted iff some rule can never fire: a scope rule that covers no roster row of its level, an
     exemption whose condition no roster row meets, a venue rule never active, a venue item that never
-    proposes its venue (its rule active and the item taken), or a band that is never the band decided
-    for a valid tally (its condition unsatisfiable, or always preceded by an earlier band)."""
+    proposes its venue (its rule active and the item taken), a band that is never the band decided
+    for a valid tally (its condition unsatisfiable, or always preceded by an earlier band), or a stage
+    that is never due (no roster row and tallies make the vote before it decide a band it follows
+    while its condition holds)."""
     p = ctx.policy
     out: list[Obligation] = []
     can_plan = _can_plan(p) is None
@@ -472,6 +483,17 @@ def no_dead_rule(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
             out.append(Obligation("builtin.no_dead_rule", f"band {b.code} of {bs.name}", "witness",
                                   RuleFires("band", b.code, band_set=bs.name), (band_ref(bs, b),),
                                   _problem(enc, bt.first[b.code]), tallies=(TallyUse(t, 0, None, bs.name),)))
+    if can_plan:
+        for st in p.stages:  # a later vote that is never due is as dead as a rule that never fires
+            enc = ctx.encoder()
+            r = enc.roster()
+            pl = enc.plan(r)
+            ts = enc.venue_tallies()
+            terms = enc.stages(pl, ts)
+            earlier = [e for e in p.stages[: p.stages.index(st)] if e.venue == st.venue]
+            uses = (TallyUse(ts[st.venue], 0, st.venue),) + tuple(TallyUse(terms[e.name].tally, 0, st.venue, stage=e.name) for e in earlier)
+            out.append(Obligation("builtin.no_dead_rule", f"stage {st.name}", "witness", RuleFires("stage", st.name),
+                                  (rule_ref("stage", st),), _problem(enc, terms[st.name].due), r, tallies=uses))
     if not out:
         return NotApplicable("the policy has no rule that decides")
     return tuple(out)
@@ -539,6 +561,30 @@ def refinement_keeps(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
     return tuple(out)
 
 
+def imports_kept(ctx: Context) -> tuple[Obligation, ...] | NotApplicable:
+    """Refuted iff some roster row meets the condition of an exemption of a text the policy imports
+    (read over the same row: the imported text's facts, the vote year) and is voted by the policy
+    (status ``voted``): a plan that forgets or narrows an exemption of the central text it implements.
+    A plan that replaces one on purpose says so with ``acknowledge builtin.imports_kept``."""
+    p = ctx.policy
+    if (why := _can_plan(p)) is not None:
+        return NotApplicable(why)
+    imported = [(alias, x) for alias, sub in p.imports for x in sub.exemptions]
+    if not imported:
+        return NotApplicable("the policy imports no exemption")
+    out = []
+    for alias, x in imported:
+        enc = ctx.encoder()
+        r = enc.roster()
+        pl = enc.plan(r)
+        theirs = rule_ref("exemption", x, f"{alias}.{x.name}")
+        holds = enc.named(theirs, f"imported|{alias}.{x.name}", f"exemption {alias}.{x.name} holds", enc.condition(x.when, Env(r)))
+        refs = (theirs,) + tuple(rule_ref("exemption", e) for e in p.exemptions) + tuple(rule_ref("scope", sc) for sc in p.scope)
+        out.append(Obligation("builtin.imports_kept", f"exemption {alias}.{x.name}", "refute", ExemptionDropped(alias, x.name), refs,
+                              _problem(enc, z3.And(holds, pl.status["voted"])), r))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Builtin:
     id: str
@@ -558,6 +604,7 @@ BUILTINS: tuple[Builtin, ...] = tuple(
             "max_venues": max_venues, "exemption_overrides_scope": exemption_overrides_scope,
             "voted_has_venue": voted_has_venue, "venue_implies_scope": venue_implies_scope, "no_conflict": no_conflict,
             "no_dead_rule": no_dead_rule, "schedule_feasible": schedule_feasible, "refinement_keeps": refinement_keeps,
+            "imports_kept": imports_kept,
         }[k]) for k, v in ir.BUILTIN_PROPERTIES.items()
     )
 )

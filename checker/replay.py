@@ -113,10 +113,14 @@ def replay(claim: P.Claim, policy: ir.Policy, year: int | None, roster: tuple[Ro
     """Replay the rows; ``evaluator``: the policy already compiled for ``year`` (else compiled here)."""
     ev = evaluator if evaluator is not None else Evaluator(policy, year)
     by_cadre: dict[str, dict[str, TallyRow]] = {}
+    by_stage: dict[str, dict[str, TallyRow]] = {}
     for t in tallies:
-        if t.venue:
+        if t.stage is not None:
+            by_stage.setdefault(t.cadre_id, {})[t.stage] = t
+        elif t.venue:
             by_cadre.setdefault(t.cadre_id, {})[t.venue] = t
-    decisions = {row.cadre_id: ev.decide(row.cadre(), {v: t.tally() for v, t in by_cadre.get(row.cadre_id, {}).items()})
+    decisions = {row.cadre_id: ev.decide(row.cadre(), {v: t.tally() for v, t in by_cadre.get(row.cadre_id, {}).items()},
+                                         stage_tallies={n: t.tally() for n, t in by_stage.get(row.cadre_id, {}).items()})
                  for row in roster}
     shown = tuple(cadre_decision(decisions[row.cadre_id], row.cadre_id, bool(by_cadre.get(row.cadre_id))) for row in roster)
     def first_plan():
@@ -164,6 +168,15 @@ def replay(claim: P.Claim, policy: ir.Policy, year: int | None, roster: tuple[Ro
             mine = ev.condition_holds(x.when, roster[0].cadre(), first_plan())
             theirs = ev.condition_holds(x.refined.when, roster[0].cadre(), first_plan())
             return Replay(mine != theirs, f"{x_name}: {'holds' if mine else 'does not hold'}; {ref}: {'holds' if theirs else 'does not hold'}", shown)
+        case P.ExemptionDropped(alias=alias, exemption=x_name):
+            sub = dict(policy.imports).get(alias)
+            x = next((e for e in sub.exemptions if e.name == x_name), None) if sub is not None else None
+            if x is None:
+                return Replay(False, f"{alias} has no exemption {x_name}", shown)
+            pl = first_plan()
+            holds = ev.condition_holds(x.when, roster[0].cadre(), pl)
+            return Replay(holds and pl.status == "voted", f"{alias}.{x_name} {'holds' if holds else 'does not hold'}; "
+                          f"the plan's status is {pl.status}", shown)
         case P.VenuesExceed(limit=limit, source=alias):
             pl = first_plan()
             return Replay(len(pl.venues) > limit, f"venues: {', '.join(pl.venues)} ({len(pl.venues)} > {alias}'s {limit})", shown)
@@ -207,6 +220,11 @@ def _fires(kind: str, name: str, item: int, venue: str, bset: str, policy: ir.Po
             bs = find_band_set(policy, bset)
             bd = band_decision(bs, tallies[0], policy.base_of(bs))
             return Replay(bd.band == name, f"share {bd.share} → {bd.band}", shown, (bd,))
+        case "stage":
+            d = decisions[roster[0].cadre_id]
+            got = next((r for r in d.stages if r.stage.name == name), None)
+            ok = got is not None and got.due
+            return Replay(ok, f"stage {name} is {'due' if ok else 'not due'} (after {got.trigger if got else 'no vote'})", shown)
         case "scope" | "exemption" | "venue_rule" | "venue_item":
             pl = decisions[roster[0].cadre_id].plan
             match kind:

@@ -475,7 +475,7 @@ class Checker:
         for use in ob.tallies:
             if use.band_set is None and not z3.is_true(model.evaluate(use.vars.given, model_completion=True)):
                 continue
-            tallies.append(tally_row(model, use.vars, f"cx{use.cadre + 1}", use.venue, use.band_set))
+            tallies.append(tally_row(model, use.vars, f"cx{use.cadre + 1}", use.venue, use.band_set, use.stage))
         if ob.roster is None and ob.tallies and shrink and ob.reach:
             roster, tallies, year, note = self._reach(ob, tallies, n_cadres, year, sess.deadline)
         elif ob.roster is None and ob.tallies and any(u.venue is None for u in ob.tallies):

@@ -93,11 +93,47 @@ class VenueResult:
 
 
 @dataclass(frozen=True)
+class StageResult:
+    """Where one later vote stands for a cadre: ``due`` (the band before it triggers it and its condition
+    holds), and when its tally is given, the share over its base and the band decided."""
+
+    stage: ir.Stage
+    due: bool
+    trigger: str | None  # the band decided by the vote before it at its venue (None: none decided)
+    tally: Tally | None
+    base: str
+    share: Fraction | None = None
+    band: ir.BandRule | None = None
+
+    @property
+    def status(self) -> str:
+        """``decided`` · ``due`` (to be held) · ``not_due``."""
+        return "not_due" if not self.due else ("decided" if self.tally is not None else "due")
+
+
+@dataclass(frozen=True)
 class Decision:
     plan: Plan
     results: tuple[VenueResult, ...]
     outcome: str | None
     trace: tuple[Step, ...]
+    stages: tuple[StageResult, ...] = ()  # one per stage held at one of the cadre's venues, in order
+
+    @property
+    def next_stage(self) -> str | None:
+        """The first stage that is due and not yet held (None: nothing is pending)."""
+        return next((r.stage.name for r in self.stages if r.status == "due"), None)
+
+    @property
+    def final(self) -> str | None:
+        """Where the procedure ends: the band of the last stage decided, else the poll's outcome; None
+        while a stage is due and not held."""
+        if self.next_stage is not None:
+            return None
+        decided = [r for r in self.stages if r.status == "decided"]
+        if decided:
+            return decided[-1].band.code if decided[-1].band is not None else None
+        return self.outcome
 
 
 @dataclass
@@ -134,6 +170,14 @@ def compile_expr(e: ir.Expr) -> Pred:
             return lambda env: env.level == lv
         case ir.FactTrue(fact=name):
             return lambda env: bool(env.facts.get(name, False))
+        case ir.IntCmp(op=op, left=a, right=b, scale=k) if k != 1:
+            fa, fb, cmp, p, q = _int_term(a), _int_term(b), _OPS[op], k.numerator, k.denominator
+
+            def scaled(env: _Env) -> bool:
+                x, y = fa(env), fb(env)
+                return x is not None and y is not None and cmp(x * q, p * y)  # exact: x OP (p/q)·y
+
+            return scaled
         case ir.IntCmp(op=op, left=a, right=b):
             fa, fb, cmp = _int_term(a), _int_term(b), _OPS[op]
             return lambda env: _cmp_optional(cmp, fa(env), fb(env))
@@ -315,6 +359,12 @@ class Evaluator:
         self._default_base = policy.default_base()
         q = policy.quorum
         self._quorum = (_OPS[q.op], q.ratio.numerator, q.ratio.denominator) if q is not None else None
+        self._stages = []
+        for st in policy.stages:
+            sbs = policy.band_set(st.band_set)
+            preds = tuple((b, compile_share(b.when)) for b in sbs.bands) if sbs is not None else ()
+            self._stages.append((st, compile_expr(st.when) if st.when is not None else None, preds,
+                                 policy.base_of(sbs) if sbs is not None else self._default_base))
         self._then_text: dict[int, tuple[ir.BandRule, str]] = {}  # id(band) → (band, its consequences for the trace)
 
     # ---- planning
@@ -412,7 +462,10 @@ class Evaluator:
         return VenueResult(venue, tally, Fraction(tally.low, den), valid, matched[0] if matched else None, bs.name,
                            tuple(b.code for b in matched[1:]))
 
-    def decide(self, cadre: Cadre, tallies: Mapping[str, Tally], plan: Plan | None = None) -> Decision:
+    def decide(self, cadre: Cadre, tallies: Mapping[str, Tally], plan: Plan | None = None,
+               stage_tallies: Mapping[str, Tally] | None = None) -> Decision:
+        """The poll at each of the cadre's venues (``tallies``: venue → tally) and, when the policy has
+        stages, each later vote (``stage_tallies``: stage name → tally)."""
         plan = plan or self.plan(cadre)
         trace = list(plan.trace)
         results = []
@@ -435,12 +488,46 @@ class Evaluator:
         outcome = self.outcome(plan, results)
         if outcome is not None and len(plan.venues) >= 2 and self.policy.combine and outcome == self.policy.combine.outcome:
             trace.append(Step("outcome", outcome, self.policy.combine.label, self.policy.combine.cite))
-        return Decision(plan, tuple(results), outcome, tuple(trace))
+        stages = self._decide_stages(cadre, plan, results, stage_tallies or {}, trace) if self._stages else ()
+        return Decision(plan, tuple(results), outcome, tuple(trace), stages)
+
+    def _decide_stages(self, cadre: Cadre, plan: Plan, results: list[VenueResult], stage_tallies: Mapping[str, Tally],
+                       trace: list[Step]) -> tuple[StageResult, ...]:
+        """Each stage held at one of the cadre's venues: due when the band decided before it there (the
+        poll's in a valid session, then each stage's in order) is one it follows and its condition holds."""
+        env = self._env(cadre)
+        env.in_scope, env.exempt, env.status, env.venues = plan.in_scope, bool(plan.exemptions), plan.status, plan.venues
+        last: dict[str, str | None] = {
+            r.venue: (r.band.code if r.band is not None and r.session_valid is not False else None) for r in results}
+        out = []
+        for st, when, preds, base in self._stages:
+            if plan.status != "voted" or st.venue not in plan.venues:
+                continue
+            trigger = last.get(st.venue)
+            due = trigger is not None and trigger in st.after and (when is None or bool(when(env)))
+            t = stage_tallies.get(st.name)
+            if not due:
+                out.append(StageResult(st, False, trigger, t, base))
+                last[st.venue] = None
+                continue
+            trace.append(Step("stage", st.name, f"{st.venue}: after {trigger}, {st.label}", st.cite))
+            den = t.get(base) if t is not None else None
+            if t is None or den is None or den <= 0:
+                out.append(StageResult(st, True, trigger, t, base))
+                last[st.venue] = None
+                continue
+            band = next((b for b, pred in preds if pred(t.low, den)), None)
+            out.append(StageResult(st, True, trigger, t, base, Fraction(t.low, den), band))
+            last[st.venue] = band.code if band is not None else None
+            if band is not None:
+                trace.append(Step("band", band.code, f"{st.name} at {st.venue}: {t.low} low of {den} {base} "
+                                  f"(share {Fraction(t.low, den)}) → {band.label}{self._then(band)}", band.cite))
+        return tuple(out)
 
     def _then(self, band: ir.BandRule) -> str:
         then = self._then_text.get(id(band))
         if then is None or then[0] is not band:
-            text = "".join(f"; phải: {m}" for m in band.must) + "".join(f"; hoặc: {o}" for o in band.may)
+            text = "".join(f"; {ir.CONSEQUENCE_VI[kind]}: {body}" for kind, body in band.then())
             self._then_text[id(band)] = then = (band, text)
         return then[1]
 
@@ -492,16 +579,19 @@ class ExampleResult:
 def run_example(ev: Evaluator, ex: ir.ExampleCase) -> ExampleResult:
     """Run one example: expected vs got for every expectation it states."""
     cadre = Cadre(ex.name, ex.level, ex.titles, dict(ex.facts))
-    tallies = {}
+    tallies: dict[str, Tally] = {}
+    stage_tallies: dict[str, Tally] = {}
     for t in ex.tallies:
         counts = dict(t.counts)
         collected = counts.get("collected", counts.get("issued", 0))
-        tallies[t.venue] = Tally(t.venue, counts.get("issued", collected), collected, counts.get("high", 0),
-                                 counts.get("confidence", 0), counts.get("low", 0), counts.get("convened"), counts.get("present"),
-                                 counts.get("members"))
-    d = ev.decide(cadre, tallies)
+        tally = Tally(t.venue, counts.get("issued", collected), collected, counts.get("high", 0),
+                      counts.get("confidence", 0), counts.get("low", 0), counts.get("convened"), counts.get("present"),
+                      counts.get("members"))
+        (stage_tallies if t.stage is not None else tallies)[t.stage or t.venue] = tally
+    d = ev.decide(cadre, tallies, stage_tallies=stage_tallies)
     failures = []
     bands = {r.venue: (r.band.code if r.band else None) for r in d.results}
+    stage_bands = {r.stage.name: (r.band.code if r.band else None) for r in d.stages}
     for key, arg, want in ex.expect:
         match key:
             case "status":
@@ -516,6 +606,12 @@ def run_example(ev: Evaluator, ex: ir.ExampleCase) -> ExampleResult:
                 got = bands.get(arg or "")
             case "outcome":
                 got = d.outcome
+            case "stage":
+                got = stage_bands.get(arg or "")
+            case "next":
+                got = d.next_stage
+            case "final":
+                got = d.final
             case _:
                 raise AssertionError(key)
         if got != want:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 from dsl import ir
-from dsl.evaluator import Cadre, Decision, Plan, Step, Tally, VenueResult
+from dsl.evaluator import Cadre, Decision, Plan, StageResult, Step, Tally, VenueResult
 
 _OPS: dict[str, Callable[[object, object], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -54,9 +54,9 @@ def eval_expr(e: ir.Expr, env: _Env) -> bool:
             return env.cadre.level == lv
         case ir.FactTrue(fact=name):
             return bool(env.cadre.facts.get(name, False))
-        case ir.IntCmp(op=op, left=a, right=b):
+        case ir.IntCmp(op=op, left=a, right=b, scale=k):
             x, y = eval_int(a, env), eval_int(b, env)
-            return x is not None and y is not None and _OPS[op](x, y)
+            return x is not None and y is not None and _OPS[op](Fraction(x), k * y)
         case ir.InScope():
             return env.in_scope
         case ir.IsExempt():
@@ -193,7 +193,8 @@ def interpret_band(policy: ir.Policy, venue: str, tally: Tally) -> VenueResult:
     return VenueResult(venue, tally, share, valid, matched[0] if matched else None, bs.name, tuple(b.code for b in matched[1:]))
 
 
-def interpret_decide(policy: ir.Policy, cadre: Cadre, tallies: Mapping[str, Tally], year: int | None = None) -> Decision:
+def interpret_decide(policy: ir.Policy, cadre: Cadre, tallies: Mapping[str, Tally], year: int | None = None,
+                     stage_tallies: Mapping[str, Tally] | None = None) -> Decision:
     """The whole decision for one cadre (as :meth:`Evaluator.decide`)."""
     plan = interpret_plan(policy, cadre, year)
     trace = list(plan.trace)
@@ -210,7 +211,7 @@ def interpret_decide(policy: ir.Policy, cadre: Cadre, tallies: Mapping[str, Tall
         if not r.session_valid and q is not None:
             trace.append(Step("session", "quorum", f"{v}: {t.present} present of {t.convened} convened, below {q.ratio}", q.cite))
         if r.band is not None:
-            then = "".join(f"; phải: {m}" for m in r.band.must) + "".join(f"; hoặc: {o}" for o in r.band.may)
+            then = "".join(f"; {ir.CONSEQUENCE_VI[kind]}: {body}" for kind, body in r.band.then())
             base = policy.base_at(v)
             trace.append(Step("band", r.band.code, f"{v}: {t.low} low of {t.get(base)} {base} (share {r.share})"
                               f" → {r.band.label}{then}", r.band.cite))
@@ -228,4 +229,44 @@ def interpret_decide(policy: ir.Policy, cadre: Cadre, tallies: Mapping[str, Tall
     c = policy.combine
     if outcome is not None and len(plan.venues) >= 2 and c is not None and outcome == c.outcome:
         trace.append(Step("outcome", outcome, c.label, c.cite))
-    return Decision(plan, tuple(results), outcome, tuple(trace))
+    stages = _stages(policy, cadre, plan, results, stage_tallies or {}, trace, _year(policy, year)) if policy.stages else ()
+    return Decision(plan, tuple(results), outcome, tuple(trace), stages)
+
+
+def _stages(policy: ir.Policy, cadre: Cadre, plan: Plan, results: list[VenueResult], stage_tallies: Mapping[str, Tally],
+            trace: list[Step], year: int) -> tuple[StageResult, ...]:
+    """Each later vote held at one of the cadre's venues (the semantics of :class:`dsl.ir.Stage`)."""
+    out: list[StageResult] = []
+    if plan.status != "voted":
+        return ()
+    env = _Env(cadre, year)
+    env.status, env.in_scope, env.exempt, env.venues = plan.status, plan.in_scope, bool(plan.exemptions), plan.venues
+    for st in policy.stages:
+        if st.venue not in plan.venues:
+            continue
+        before = [r for r in out if r.stage.venue == st.venue]
+        if before:
+            prev = before[-1]
+            trigger = prev.band.code if prev.band is not None else None
+        else:
+            poll = next(r for r in results if r.venue == st.venue)
+            trigger = poll.band.code if poll.band is not None and poll.session_valid is not False else None
+        bs = policy.band_set(st.band_set)
+        base = policy.base_of(bs) if bs is not None else policy.default_base()
+        t = stage_tallies.get(st.name)
+        if trigger is None or trigger not in st.after or (st.when is not None and not eval_expr(st.when, env)):
+            out.append(StageResult(st, False, trigger, t, base))
+            continue
+        trace.append(Step("stage", st.name, f"{st.venue}: after {trigger}, {st.label}", st.cite))
+        den = t.get(base) if t is not None else None
+        if t is None or den is None or den <= 0 or bs is None:
+            out.append(StageResult(st, True, trigger, t, base))
+            continue
+        share = Fraction(t.low, den)
+        band = next((b for b in bs.bands if eval_share(b.when, share)), None)
+        out.append(StageResult(st, True, trigger, t, base, share, band))
+        if band is not None:
+            then = "".join(f"; {ir.CONSEQUENCE_VI[kind]}: {body}" for kind, body in band.then())
+            trace.append(Step("band", band.code, f"{st.name} at {st.venue}: {t.low} low of {den} {base} (share {share})"
+                              f" → {band.label}{then}", band.cite))
+    return tuple(out)

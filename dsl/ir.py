@@ -26,6 +26,12 @@ drafters). For a roster row with ``level``, ``titles`` and facts, in vote year `
    ``invalid_session`` if a session is invalid; else the combined outcome (``two_venues``) when there
    are two or more venues and the policy declares one; else the band of the first venue (``None``
    when no band holds).
+7. For a voted cadre, each :class:`Stage` held at one of its venues, in declaration order, is *due*
+   when the vote before it at that venue — the poll, if its session is valid; else the previous
+   stage there, if due and its tally given — decided one of its ``after`` bands and its ``when``
+   holds; a due stage with its tally is decided by the first band of its set over ``low / base``.
+   The *final* result is the band of the last stage decided, else the outcome; None while a stage
+   is due and not counted.
 """
 
 from __future__ import annotations
@@ -139,9 +145,13 @@ IntTerm = Union[IntConst, IntFact, VoteYear, VenueCount]
 
 @dataclass(frozen=True)
 class IntCmp:
+    """``left OP scale × right`` on whole numbers (``scale`` 1 unless written ``left OP p of right``),
+    decided exactly as ``left × q OP p × right`` for ``scale = p/q``; false when either is missing."""
+
     op: Op
     left: IntTerm
     right: IntTerm
+    scale: Fraction = Fraction(1)
 
 
 @dataclass(frozen=True)
@@ -296,6 +306,7 @@ DEFAULT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant(("high", "confidence", "low"), "<=", ("collected",)),
     Invariant(("collected",), "<=", ("issued",)),
     Invariant(("present",), "<=", ("convened",)),
+    Invariant(("issued",), "<=", ("present",)),
     Invariant(("issued",), "<=", ("members",)),
     Invariant(("convened",), "<=", ("members",)),
 )
@@ -309,6 +320,48 @@ class BandRule:
     severity: int
     must: tuple[str, ...]
     may: tuple[str, ...]
+    cite: Citation
+    span: Span = _NOSPAN
+    #: every consequence in the order of the text: (kind, text), kind must | may | otherwise; an
+    #: ``otherwise`` is what follows when the option (``may``) before it is not taken
+    consequences: tuple[tuple[str, str], ...] = ()
+
+    def then(self) -> tuple[tuple[str, str], ...]:
+        """The consequences in the order of the text (``must`` then ``may`` for an IR built without it)."""
+        return self.consequences or tuple(("must", m) for m in self.must) + tuple(("may", m) for m in self.may)
+
+
+#: How each kind of consequence is introduced in Vietnamese (traces, report cells): a ``may`` is one
+#: option among others (*hoặc*), an ``otherwise`` what follows when the option before it is not taken.
+CONSEQUENCE_VI = {"must": "phải", "may": "hoặc", "otherwise": "nếu không"}
+
+
+def consequence_texts(band: BandRule) -> tuple[str, ...]:
+    """The consequences of ``band`` in the text's order, each as written, an ``otherwise`` introduced by
+    "nếu không" (it only makes sense after the option it follows) — the JSON ``consequences`` list."""
+    return tuple(f"{CONSEQUENCE_VI['otherwise']}: {text}" if kind == "otherwise" else text for kind, text in band.then())
+
+
+def consequence_cell(band: BandRule) -> str:
+    """The consequences in one line, in the text's order: a ``must`` as written, a ``may`` after
+    "hoặc:", an ``otherwise`` after "nếu không:" — the CSV ``consequences`` cell."""
+    return "; ".join(text if kind == "must" else f"{CONSEQUENCE_VI[kind]}: {text}" for kind, text in band.then())
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A later vote of a procedure (e.g. bỏ phiếu tín nhiệm after lấy phiếu): held at ``venue`` when the
+    band decided there by the vote before it (the poll, or the stage declared before this one at that
+    venue) is one of ``after`` and ``when`` holds for the person; its tally counts the ballot levels
+    ``levels`` (the others are 0), and ``band_set`` decides it over that set's base."""
+
+    name: str
+    label: str
+    venue: str
+    after: tuple[str, ...]
+    when: Expr | None
+    levels: tuple[str, ...]
+    band_set: str
     cite: Citation
     span: Span = _NOSPAN
 
@@ -381,6 +434,7 @@ class Acknowledgement:
 class ExampleTally:
     venue: str
     counts: tuple[tuple[str, int], ...]  # (field, value) among TALLY_FIELDS
+    stage: str | None = None  # a tally of a later vote (None: the poll)
 
 
 @dataclass(frozen=True)
@@ -430,6 +484,28 @@ class Policy:
     sha256: str = field(default="", compare=False)
     span: Span = _NOSPAN
     tally: tuple[Invariant, ...] = ()  # the declared schema of a count (``tally { … }``), own or inherited
+    stages: tuple[Stage, ...] = ()  # the later votes of the procedure, in order
+
+    def stage(self, name: str) -> Stage | None:
+        return next((st for st in self.stages if st.name == name), None)
+
+    def band_set(self, name: str) -> BandSet | None:
+        return next((bs for bs in self.band_sets if bs.name == name), None)
+
+    def stage_before(self, stage: Stage) -> Stage | None:
+        """The stage held at the same venue just before ``stage`` (None: the poll comes before it)."""
+        before = None
+        for st in self.stages:
+            if st is stage or st == stage:
+                return before
+            if st.venue == stage.venue:
+                before = st
+        return before
+
+    def trigger_set(self, stage: Stage) -> BandSet | None:
+        """The band set whose band triggers ``stage``: the previous stage's at its venue, else the poll's."""
+        before = self.stage_before(stage)
+        return self.band_set(before.band_set) if before is not None else self.band_set_at(stage.venue)
 
     def invariants(self) -> tuple[Invariant, ...]:
         """What every tally row must satisfy: the declared schema, else :data:`DEFAULT_INVARIANTS`."""
@@ -528,7 +604,8 @@ BUILTIN_PROPERTIES: dict[str, str] = {
     "voted_has_venue": "a cadre in scope and not exempt has at least one venue",
     "venue_implies_scope": "a cadre with a venue is in scope",
     "no_conflict": "no two venue rules are active together unless one overrides the other",
-    "no_dead_rule": "every scope rule, exemption, venue rule, venue item and band can fire",
+    "no_dead_rule": "every scope rule, exemption, venue rule, venue item, band and stage can fire",
     "schedule_feasible": "the phases can be dated within their windows, in their order",
     "refinement_keeps": "a declaration that refines an imported one decides the same cases",
+    "imports_kept": "whoever an exemption of an imported text exempts is not voted by the plan",
 }

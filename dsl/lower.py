@@ -114,7 +114,9 @@ class _Lowerer:
         # schema: levels, facts, titles (inherited from an import when not declared here)
         levels_decl = one_of(s.Levels, "the levels block")
         if levels_decl is not None:
-            self.levels = tuple(ir.Level(i.name.text, i.label.value) for i in levels_decl.items)
+            own_levels = tuple(ir.Level(i.name.text, i.label.value) for i in levels_decl.items)
+            self.levels = self._added("levels", own_levels, [i.name for i in levels_decl.items], "level") \
+                if levels_decl.adds else own_levels
         else:
             self.levels = self._inherit("levels", ())
         self.level_codes = [lv.code for lv in self.levels]
@@ -125,11 +127,20 @@ class _Lowerer:
                          did_you_mean(f.type.text, _FACT_TYPES) or "a fact is bool, year or int")
                 continue
             facts.append(ir.FactDecl(f.name.text, f.type.text, f.label.value))  # type: ignore[arg-type]
-        self.facts = tuple(facts) if all_of(s.Fact) else self._inherit("facts", ())
+        fact_decls = all_of(s.Fact)
+        if fact_decls and all(f.adds for f in fact_decls):
+            self.facts = self._added("facts", tuple(facts), [f.name for f in fact_decls], "fact")
+        else:
+            self._mixed(fact_decls, "fact")
+            self.facts = tuple(facts) if fact_decls else self._inherit("facts", ())
         self.fact_types = {f.name: f.type for f in self.facts}
         titles = all_of(s.Title)
-        if titles:
-            self.titles = tuple(ir.TitleDecl(t.code.text, t.label.value, frozenset(x.text for x in t.tags)) for t in titles)
+        own_titles = tuple(ir.TitleDecl(t.code.text, t.label.value, frozenset(x.text for x in t.tags)) for t in titles)
+        if titles and all(t.adds for t in titles):
+            self.titles = self._added("titles", own_titles, [t.code for t in titles], "title")
+        elif titles:
+            self._mixed(titles, "title")
+            self.titles = own_titles
         else:
             self.titles = self._inherit("titles", ())
         self.title_codes = {t.code for t in self.titles}
@@ -168,6 +179,8 @@ class _Lowerer:
         exemptions = tuple(self.exemption(x) for x in all_of(s.Exempt))
         venue_rules = self.venue_rules(all_of(s.VenueRule))
         band_sets, band_at = self.bands(all_of(s.Bands), all_of(s.Apply))
+        band_sets, stages = self.stages(all_of(s.Stage), band_sets, band_at)
+        self.stage_list = stages
         schedule = self.schedule(all_of(s.Schedule))
         provisions = tuple(ir.Provision(p.name.text, p.text.value, self.cite(p.cite), p.span) for p in all_of(s.Provision))
         properties = tuple(self.property(p) for p in all_of(s.Property))
@@ -208,8 +221,29 @@ class _Lowerer:
             band_at=band_at, combine=combine, schedule=schedule, provisions=provisions,
             properties=properties, acknowledgements=acks, examples=examples,
             imports=tuple(self.imports.items()), span=header.span if header else Span.unknown(self.pf.path),
-            tally=tally,
+            tally=tally, stages=stages,
         )
+
+    def _added(self, attr: str, own: tuple, names: list[s.Name], what: str) -> tuple:
+        """``also …``: the imported declarations (as inherited), then this file's; a name declared by
+        both is an error (to change an imported one, declare the whole list without ``also``)."""
+        inherited = self._inherit(attr, ())
+        if not self.imports:
+            self.err("E306", f"'also {what}' adds to what an import declares, and this file imports nothing", names[0].span,
+                     f"write '{what}' without 'also'")
+        have = {getattr(x, "code", getattr(x, "name", None)) for x in inherited}
+        for n in names:
+            if n.text in have:
+                self.err("E201", f"{what} '{n.text}' is already declared by an import", n.span,
+                         f"drop this line, or declare every {what} without 'also' to replace the imported ones")
+        return tuple(inherited) + own
+
+    def _mixed(self, decls: list, what: str) -> None:
+        """Some declarations of a kind say ``also`` and others do not: the file must choose."""
+        adding = [d for d in decls if d.adds]
+        if adding:
+            self.err("E306", f"some {what} declarations say 'also' and others do not", adding[0].span,
+                     f"write 'also' on every {what} line to add to the imported ones, or on none to replace them")
 
     def _inherit(self, attr: str, default):
         """Take a declaration this file does not make from its imports; two imports that say different
@@ -270,7 +304,7 @@ class _Lowerer:
                     declare("title", it.code, "title")
                 case s.Venue():
                     declare("venue", it.code, "venue")
-                case s.Scope() | s.Exempt() | s.VenueRule() | s.Bands() | s.Provision() | s.Property():
+                case s.Scope() | s.Exempt() | s.VenueRule() | s.Bands() | s.Provision() | s.Property() | s.Stage():
                     declare("rule", it.name, "rule")
                 case s.Schedule():
                     for ph in it.phases:
@@ -395,6 +429,10 @@ class _Lowerer:
         if ctx == "band" and (n in self.defines or n in self.fact_types):
             self.err("E302", f"'{n}' has no meaning in a band condition", e.span, "a band depends only on the share")
             return _Typed("error", None, e.span)
+        if ctx == "band" and n in ir.TALLY_FIELDS:  # a count of the tally ('low > 5'): bands read the share of low votes
+            self.err("E302", f"'{n}' is a count of the tally; a band condition reads the share of low votes", e.span,
+                     "write the threshold on the share, e.g. share > 1/2 (or 50%)")
+            return _Typed("error", None, e.span)
         if ctx != "band":
             if n in self.defines:
                 return _Typed("bool", self._define(n, e.span, ctx), e.span)
@@ -444,6 +482,16 @@ class _Lowerer:
         op = e.op
         if "error" in (left.kind, right.kind):
             return _Typed("error", None, e.span)
+        if e.scale is not None:  # ``left OP p of right``: a part of a whole number
+            scale = e.scale.value if isinstance(e.scale, s.RatioLit) else Fraction(e.scale.value)
+            if (left.kind, right.kind) != ("int", "int") or ctx == "band":
+                what = "a band condition reads the share: write share > 1/2" if ctx == "band" else \
+                    "'p of N' compares two whole numbers, e.g. so_kien_nghi >= 20% of so_dai_bieu"
+                self.err("E301", f"cannot take a part of {_describe(right.kind)} to compare with {_describe(left.kind)}", e.span, what)
+                return _Typed("error", None, e.span)
+            if scale < 0:
+                self.err("E303", f"a part is not negative; {scale} is", e.scale.span)
+            return _Typed("bool", ir.IntCmp(op, left.expr, right.expr, scale), e.span)  # type: ignore[arg-type]
         if right.kind in ("share", "level", "status") and left.kind not in ("share", "level", "status"):
             left, right, op = right, left, _FLIP[op]
         kinds = (left.kind, right.kind)
@@ -474,7 +522,9 @@ class _Lowerer:
                     if t.kind == "enum":
                         self._unknown_name(t)
                         return _Typed("error", None, e.span)
-                self.err("E301", f"cannot compare {_describe(left.kind)} with {_describe(right.kind)}", e.span)
+                hint = ("to compare with a part of a number, write: so_kien_nghi >= 20% of so_dai_bieu"
+                        if {left.kind, right.kind} == {"int", "ratio"} else None)
+                self.err("E301", f"cannot compare {_describe(left.kind)} with {_describe(right.kind)}", e.span, hint)
                 return _Typed("error", None, e.span)
 
     def _operand(self, e: s.Expr, other: s.Expr, ctx: Context) -> _Typed:
@@ -613,11 +663,15 @@ class _Lowerer:
                     self.err("E308", f"band '{b.code.text}' appears twice in '{d.name.text}'", b.code.span, f"the first is at {codes[b.code.text]}")
                 codes[b.code.text] = b.code.span
                 when = self.boolean(b.when, "band")
+                for prev, c in zip((None, *b.consequences), b.consequences):
+                    if c.kind == "otherwise" and (prev is None or prev.kind != "may"):
+                        self.err("E308", "'otherwise' says what follows when an option is not taken: it comes right after a 'may'",
+                                 c.span, 'write: may "…có thể xin từ chức" otherwise "…trình bỏ phiếu tín nhiệm"')
                 bands.append(ir.BandRule(
                     b.code.text, b.label.value, when, b.severity,
                     tuple(c.text.value for c in b.consequences if c.kind == "must"),
                     tuple(c.text.value for c in b.consequences if c.kind == "may"),
-                    self.cite(b.cite), b.span))
+                    self.cite(b.cite), b.span, tuple((c.kind, c.text.value) for c in b.consequences)))
             refined = None
             if d.refines is not None:
                 refined = self._imported(d.refines, "band_sets", "band set") if d.refines.alias else None
@@ -660,6 +714,50 @@ class _Lowerer:
             inherited_at = self._inherit("band_at", ())
             return inherited_sets, inherited_at
         return tuple(sets.values()), tuple(applications)
+
+    def stages(self, decls: list[s.Stage], band_sets: tuple[ir.BandSet, ...], band_at: tuple[ir.BandApplication, ...]
+               ) -> tuple[tuple[ir.BandSet, ...], tuple[ir.Stage, ...]]:
+        """The later votes, in order. A stage's band set may be imported (``alias.name``): it joins the
+        policy's band sets with the base of its own text, as an applied set does."""
+        sets = {bs.name: bs for bs in band_sets}
+        applied = {v: a.band_set for a in band_at for v in a.venues}
+        out: list[ir.Stage] = []
+        for d in decls:
+            venue = self.venue_code(d.venue)
+            if d.bands.alias is None:
+                name = d.bands.name
+                if name not in sets:
+                    self.err("E202", f"unknown band set '{name}'", d.bands.span, did_you_mean(name, sets))
+            else:
+                name = str(d.bands)
+                found = self._imported(d.bands, "band_sets", "band set")
+                if found is not None and name not in sets:
+                    owner = self.imports[d.bands.alias]
+                    sets[name] = ir.BandSet(name, found.bands, found.refines, found.refined, found.span, owner.base_of(found))
+            levels = []
+            for lv in d.levels:
+                if lv.text not in ("high", "confidence", "low"):
+                    self.err("E202", f"unknown ballot level '{lv.text}'", lv.span,
+                             did_you_mean(lv.text, ("high", "confidence", "low")) or "the levels are high, confidence, low")
+                levels.append(lv.text)
+            if "low" not in levels:
+                self.err("E306", f"stage '{d.name.text}' counts no 'low' votes: its bands read low / base", d.span,
+                         "a vote of confidence counts 'không tín nhiệm' as low: ballot confidence, low")
+            # what triggers it: a band of the vote held before it at that venue
+            before = next((st for st in reversed(out) if st.venue == venue), None)
+            trigger = sets.get(before.band_set) if before is not None else sets.get(applied.get(venue, ""))
+            codes = [b.code for b in trigger.bands] if trigger is not None else []
+            for a in d.after:
+                if trigger is not None and a.text not in codes:
+                    where = f"stage '{before.name}'" if before is not None else f"the band set applied at '{venue}'"
+                    self.err("E202", f"'{a.text}' is not a band of {where}", a.span, did_you_mean(a.text, codes))
+            if trigger is None and venue in self.venue_codes:
+                self.err("E306", f"no band set is applied at '{venue}': nothing can trigger stage '{d.name.text}'", d.venue.span,
+                         f"write: apply SET at {venue}")
+            when = self.boolean(d.when, "roster") if d.when is not None else None
+            out.append(ir.Stage(d.name.text, d.label.value, venue, tuple(a.text for a in d.after), when, tuple(levels), name,
+                                self.cite(d.cite), d.span))
+        return tuple(sets.values()), tuple(out)
 
     def schedule(self, schedules: list[s.Schedule]) -> tuple[ir.Phase, ...]:
         phases = [p for sch in schedules for p in sch.phases]
@@ -713,14 +811,24 @@ class _Lowerer:
             else:
                 self.err("E307", f"unknown roster field '{key}'", fv.key.span, did_you_mean(key, ["level", "titles", *self.fact_types]))
         if not level:
-            self.err("E307", f"example '{ex.name.text}' gives no level", ex.name.span, "add: roster { level province ... }")
+            hint = (f"add: roster {{ level {self.level_codes[0]} ... }}" if self.level_codes  # this policy's own first level
+                    else "add: roster { level LEVEL ... } (this policy has no levels yet: declare 'levels { … }' or import a text that does)")
+            self.err("E307", f"example '{ex.name.text}' gives no level", ex.name.span, hint)
         tallies = []
         for tb in ex.tallies:
             self.venue_code(tb.venue)
             for k, _ in tb.counts:
                 if k.text not in ir.TALLY_FIELDS:
                     self.err("E307", f"unknown tally field '{k.text}'", k.span, did_you_mean(k.text, ir.TALLY_FIELDS))
-            tallies.append(ir.ExampleTally(tb.venue.text, tuple((k.text, n) for k, n in tb.counts)))
+            stage = None
+            if tb.stage is not None:
+                stage = tb.stage.text
+                st = next((x for x in self.stage_list if x.name == stage), None)
+                if st is None:
+                    self.err("E307", f"unknown stage '{stage}'", tb.stage.span, did_you_mean(stage, [x.name for x in self.stage_list]))
+                elif st.venue != tb.venue.text:
+                    self.err("E307", f"stage '{stage}' is held at '{st.venue}', not '{tb.venue.text}'", tb.venue.span)
+            tallies.append(ir.ExampleTally(tb.venue.text, tuple((k.text, n) for k, n in tb.counts), stage))
         expect: list[tuple[str, str | None, object]] = []
         for fv in ex.expect:
             key, v = fv.key.text, fv.value
@@ -752,9 +860,28 @@ class _Lowerer:
                     if names and names[0] not in valid:
                         self.err("E307", f"unknown outcome '{names[0]}'", v.span, did_you_mean(names[0], valid))
                     expect.append(("outcome", None, names[0] if names else None))
+                case "stage":
+                    stages = [x.name for x in self.stage_list]
+                    if fv.arg is None or fv.arg.text not in stages:
+                        self.err("E307", "write the stage of the band: stage(bo_phieu) khong_tin_nhiem", fv.arg.span if fv.arg else fv.key.span,
+                                 did_you_mean(fv.arg.text, stages) if fv.arg else None)
+                        continue
+                    if names and names[0] not in self.band_codes:
+                        self.err("E307", f"unknown band '{names[0]}'", v.span, did_you_mean(names[0], self.band_codes))
+                    expect.append(("stage", fv.arg.text, names[0] if names else None))
+                case "next":
+                    stages = [x.name for x in self.stage_list]
+                    if names and names[0] not in stages:
+                        self.err("E307", f"unknown stage '{names[0]}'", v.span, did_you_mean(names[0], stages))
+                    expect.append(("next", None, names[0] if names else None))
+                case "final":
+                    valid = set(self.band_codes) | set(ir.SPECIAL_OUTCOMES) | ({self.combine_outcome} if self.combine_outcome else set())
+                    if names and names[0] not in valid:
+                        self.err("E307", f"unknown outcome '{names[0]}'", v.span, did_you_mean(names[0], valid))
+                    expect.append(("final", None, names[0] if names else None))
                 case _:
                     self.err("E307", f"unknown expectation '{key}'", fv.key.span,
-                             did_you_mean(key, ["status", "venues", "exemptions", "band", "outcome"]))
+                             did_you_mean(key, ["status", "venues", "exemptions", "band", "outcome", "stage", "next", "final"]))
         return ir.ExampleCase(ex.name.text, ex.label.value, level, titles, tuple(facts), tuple(tallies), tuple(expect), ex.span)
 
 

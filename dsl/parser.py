@@ -52,6 +52,16 @@ class _Over:
 
     name: s.Name
 
+@dataclass(frozen=True)
+class _When:
+    """``when EXPR`` of a stage, on its way into :class:`dsl.syntax.Stage`."""
+
+    expr: s.Expr
+
+
+_ALSO = object()  # the ``also`` of a declaration that adds to an import's
+
+
 class _Build(Transformer):
     """Lark tree → syntax nodes. Problems found here (bad dates, numbers) go to ``collector``."""
 
@@ -161,6 +171,11 @@ class _Build(Transformer):
         return s.Compare(_CMP_NORMAL.get(str(op), str(op)), left, right, self._span(meta))
 
     @v_args(meta=True)
+    def compare_of(self, meta, items):
+        left, op, scale, right = items
+        return s.Compare(_CMP_NORMAL.get(str(op), str(op)), left, right, self._span(meta), scale)
+
+    @v_args(meta=True)
     def not_(self, meta, items):
         return s.Not(items[0], self._span(meta))
 
@@ -210,16 +225,24 @@ class _Build(Transformer):
 
     @v_args(meta=True)
     def levels(self, meta, items):
-        return s.Levels(tuple(items), self._span(meta))
+        adds = bool(items) and items[0] is _ALSO
+        return s.Levels(tuple(items[1:] if adds else items), self._span(meta), adds)
+
+    def also(self, items):
+        return _ALSO
 
     @v_args(meta=True)
     def fact(self, meta, items):
-        return s.Fact(self._name(items[0]), self._name(items[1]), items[2], self._span(meta))
+        adds = items[0] is _ALSO
+        items = items[1:] if adds else items
+        return s.Fact(self._name(items[0]), self._name(items[1]), items[2], self._span(meta), adds)
 
     @v_args(meta=True)
     def title(self, meta, items):
+        adds = items[0] is _ALSO
+        items = items[1:] if adds else items
         tags = items[2] if len(items) > 2 else ()
-        return s.Title(self._name(items[0]), items[1], tags, self._span(meta))
+        return s.Title(self._name(items[0]), items[1], tags, self._span(meta), adds)
 
     @v_args(meta=True)
     def define(self, meta, items):
@@ -305,6 +328,20 @@ class _Build(Transformer):
     @v_args(meta=True)
     def may(self, meta, items):
         return s.Consequence("may", items[0], self._span(meta))
+
+    @v_args(meta=True)
+    def otherwise(self, meta, items):
+        return s.Consequence("otherwise", items[0], self._span(meta))
+
+    @v_args(meta=True)
+    def stage(self, meta, items):
+        name, label, venue, after, *rest = items
+        when = rest.pop(0).expr if rest and isinstance(rest[0], _When) else None
+        levels, bands, cite = rest
+        return s.Stage(self._name(name), label, self._name(venue), tuple(after), when, tuple(levels), bands, cite, self._span(meta))
+
+    def stage_when(self, items):
+        return _When(items[0])
 
     @v_args(meta=True)
     def band(self, meta, items):
@@ -415,7 +452,9 @@ class _Build(Transformer):
 
     @v_args(meta=True)
     def ex_tally(self, meta, items):
-        return ("tally", s.TallyBlock(self._name(items[0]), tuple(items[1:]), self._span(meta)))
+        stage = self._name(items[1]) if len(items) > 1 and isinstance(items[1], Token) else None
+        counts = tuple(items[2:] if stage is not None else items[1:])
+        return ("tally", s.TallyBlock(self._name(items[0]), counts, self._span(meta), stage))
 
     def ex_expect(self, items):
         return ("expect", tuple(items))

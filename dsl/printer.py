@@ -80,6 +80,8 @@ class _Printer:
                 out, mine = " and ".join(self.expr(o, 4) for o in ops), 3
             case s.Not(operand=o):
                 out, mine = f"not {self.expr(o, 4)}", 4
+            case s.Compare(op=op, left=a, right=b, scale=k) if k is not None:
+                out, mine = f"{self.expr(a, 6)} {op} {self.expr(k, 6)} of {self.expr(b, 6)}", 5
             case s.Compare(op=op, left=a, right=b):
                 out, mine = f"{self.expr(a, 6)} {op} {self.expr(b, 6)}", 5
             case s.NameRef(name=n):
@@ -121,17 +123,18 @@ class _Printer:
                 alias = f" as {it.alias.text}" if it.alias else ""
                 self.line(f'import "{_escape(it.path.value)}"{alias}')
             case s.Levels():
-                self.line("levels {")
+                self.line("also levels {" if it.adds else "levels {")
                 self.labelled(it.items, 2)
                 self.emit_comments(it.span.end_line, 2)
                 self.line("}")
             case s.Fact():
-                self.text(f"fact {it.name.text}: {it.type.text} ", it.label, 0)
+                self.text(f"{'also ' if it.adds else ''}fact {it.name.text}: {it.type.text} ", it.label, 0)
             case s.Title():
                 tags = f" tags [{', '.join(t.text for t in it.tags)}]" if it.tags else ""
-                self.text(f"title {it.code.text.ljust(self.pad)} ", it.label, 0)
+                head = "also title " if it.adds else "title "
+                self.text(f"{head}{it.code.text.ljust(self.pad)} ", it.label, 0)
                 if tags:
-                    self.lines[-1] = self.lines[-1].ljust(len("title ") + self.pad + 1 + self.label_pad) + tags
+                    self.lines[-1] = self.lines[-1].ljust(len(head) + self.pad + 1 + self.label_pad) + tags
             case s.Define():
                 if it.label is not None:
                     self.text(f"define {it.name.text} ", it.label, 0)
@@ -227,6 +230,13 @@ class _Printer:
                     self.cite(ph.cite, 4)
                 self.emit_comments(it.span.end_line, 2)
                 self.line("}")
+            case s.Stage():
+                self.text(f"stage {it.name.text} ", it.label, 2)
+                self.line(f"  at {it.venue.text} after {', '.join(a.text for a in it.after)}")
+                if it.when is not None:
+                    self.line(f"  when {self.expr(it.when)}")
+                self.line(f"  ballot {', '.join(lv.text for lv in it.levels)} bands {it.bands}")
+                self.cite(it.cite, 2)
             case s.Provision():
                 self.line(f"provision {it.name.text}")
                 self.text("  ", it.text, 2)
@@ -248,7 +258,8 @@ class _Printer:
                     self.line("  roster { " + " ".join(self.field(f) for f in it.roster) + " }")
                 for t in it.tallies:
                     counts = " ".join(f"{k.text} {n}" for k, n in t.counts)
-                    self.line(f"  tally {t.venue.text} {{ {counts} }}")
+                    stage = f" stage {t.stage.text}" if t.stage is not None else ""
+                    self.line(f"  tally {t.venue.text}{stage} {{ {counts} }}")
                 if it.expect:
                     self.line("  expect { " + " ".join(self.field(f) for f in it.expect) + " }")
                 self.emit_comments(it.span.end_line, 2)

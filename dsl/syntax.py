@@ -97,6 +97,7 @@ class Compare:
     left: Expr
     right: Expr
     span: Span = _NOSPAN
+    scale: IntLit | RatioLit | None = None  # ``left OP scale of right`` (``so_kien_nghi >= 20% of so_dai_bieu``)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class Labelled:
 class Levels:
     items: tuple[Labelled, ...]
     span: Span = _NOSPAN
+    adds: bool = False  # ``also levels { … }``: added to the imported levels
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ class Fact:
     type: Name
     label: Text
     span: Span = _NOSPAN
+    adds: bool = False  # ``also fact …``: added to the imported facts
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ class Title:
     label: Text
     tags: tuple[Name, ...]
     span: Span = _NOSPAN
+    adds: bool = False  # ``also title …``: added to the imported titles
 
 
 @dataclass(frozen=True)
@@ -293,7 +297,7 @@ class TallySchema:
 
 @dataclass(frozen=True)
 class Consequence:
-    kind: Literal["must", "may"]
+    kind: Literal["must", "may", "otherwise"]  # otherwise: what follows when the option before it is not taken
     text: Text
     span: Span = _NOSPAN
 
@@ -330,6 +334,21 @@ class Apply:
 class Combine:
     outcome: Name
     label: Text
+    cite: Cite
+    span: Span = _NOSPAN
+
+
+@dataclass(frozen=True)
+class Stage:
+    """``stage NAME "label" at VENUE after BAND, … [when EXPR] ballot LEVEL, … bands SET cite …``."""
+
+    name: Name
+    label: Text
+    venue: Name
+    after: tuple[Name, ...]
+    when: Expr | None
+    levels: tuple[Name, ...]
+    bands: QualName
     cite: Cite
     span: Span = _NOSPAN
 
@@ -399,6 +418,7 @@ class TallyBlock:
     venue: Name
     counts: tuple[tuple[Name, int], ...]
     span: Span = _NOSPAN
+    stage: Name | None = None  # ``tally VENUE stage NAME { … }``: a tally of a later vote
 
 
 @dataclass(frozen=True)
@@ -414,7 +434,7 @@ class Example:
 Item = Union[
     Header, Document, Import, Levels, Fact, Title, Define, Scope, Exempt, Venue, MaxVenues,
     VenueRule, Ballot, ShareDecl, Quorum, Bands, Apply, Combine, Schedule, Provision, Property,
-    Acknowledge, Example, TallySchema,
+    Acknowledge, Example, TallySchema, Stage,
 ]
 
 

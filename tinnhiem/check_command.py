@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from checker.interrupt import install, interrupted
+from checker.interrupt import install, is_interruption
 from checker.report import FORMATS, LoadFailure, Outcome, render
 from checker.solve import PolicyReport, check_policy, run_exit_code
 from dsl.diagnostics import PolicyError
@@ -51,7 +51,7 @@ def check_main(paths: list[str], fmt: str = "text", output: str | None = None, t
         print(exc.render(), file=sys.stderr)
         return 2
     except Exception as exc:  # never a traceback to the user
-        if interrupted():
+        if is_interruption(exc):
             raise KeyboardInterrupt from None  # Ctrl-C, seen through ctypes: exit 130 (tinnhiem.cli.main)
         print(f"tinnhiem check: internal error: {type(exc).__name__}: {exc}\n"
               "help: this is a bug of the checker; please report it with the policy that caused it", file=sys.stderr)

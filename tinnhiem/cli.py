@@ -35,7 +35,7 @@ from tinnhiem.csvio import InputError
 from tinnhiem.files import FileError, os_error, output, refuse_clobber, write_output
 from tinnhiem.roster import Rejected, Roster, read_roster
 from tinnhiem.stream import CsvSink, Decider, DocumentSink, JsonlSink, feed
-from tinnhiem.tallies import TallyRow, read_tallies
+from tinnhiem.tallies import TallyRow, decide_with_stages, read_tallies
 
 PROGRESS_THRESHOLD = 50_000
 PROGRESS_BYTES = 4 << 20
@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="the rules that fired for one cadre, with citations and quoted text")
     e.add_argument("cadre_id", metavar="CADRE_ID")
     common(e, tallies=True, formats=False)  # type: ignore[arg-type]
+    e.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: the trace steps with their citations and the decision (the cadre object of evaluate), for scripts")
+    e.add_argument("--output", metavar="FILE")
     return p
 
 
@@ -311,6 +314,7 @@ def _report(args: argparse.Namespace, pol: Policy, year: int, roster: Roster, de
     entries = roster.entries
     ordered = (plans[e.cadre.cadre_id] for e in entries)
     of = None if tallies is None else (lambda cid: tallies.get(cid, ()))
+    decider.stage_columns = bool(pol.stages) and tallies is not None
     if args.format in ("csv", "jsonl"):
         try:
             with output(args.output) as out:
@@ -426,6 +430,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     rejected_ids = {r.cadre_id: r.line for r in roster.rejected if r.cadre_id and r.cadre_id not in plans}
     stream = read_tallies(args.tallies, pol, plans, rejected_ids, lambda: list(plans))
     tallies: dict[str, tuple[Tally, ...]] = {}
+    stage_rows: dict[str, list[TallyRow]] = {}
     tally_rejected: list[Rejected] = []
     read = evaluated = 0
     with _Progress(0, "reading tallies", stream.file.size) as progress:  # sized by fstat: the input is read once
@@ -434,12 +439,26 @@ def _evaluate(args: argparse.Namespace) -> int:
             if read % 5000 == 0:
                 progress.tick(stream.file.bytes_read)
             if type(item) is TallyRow:
+                if item.stage is not None:  # a later vote: counted once the poll is decided (below)
+                    stage_rows.setdefault(item.cadre_id, []).append(item)
+                    continue
                 evaluated += 1
                 cid = item.cadre_id
                 got = tallies.get(cid)
                 tallies[cid] = (item.tally,) if got is None else (*got, item.tally)
             else:
                 tally_rejected.append(item)  # type: ignore[arg-type]
+    by_id = {e.cadre.cadre_id: e.cadre for e in roster.entries} if stage_rows else {}
+    stage_tallies: dict[str, dict[str, Tally]] = {}
+    for cid, rows in stage_rows.items():
+        _, refused = decide_with_stages(ev, by_id[cid], plans[cid], {t.venue: t for t in tallies.get(cid, ())}, rows,
+                                         stream.file.path)
+        kept = {r.line for r in rows} - {r.line for r in refused}
+        stage_tallies[cid] = {r.stage: r.tally for r in rows if r.line in kept}  # type: ignore[misc]
+        evaluated += len(kept)
+        tally_rejected += refused
+    tally_rejected.sort(key=lambda r: r.line)
+    decider.stage_tallies = stage_tallies
     rejected = roster.rejected + tally_rejected
     counts = (read, evaluated, len(tally_rejected), stream.file.skipped)
     _report(args, pol, year, roster, decider, plans, tallies, stream.sha256, rejected, counts)
@@ -453,37 +472,73 @@ def cmd_explain(args: argparse.Namespace) -> int:
     by_id = roster.by_id()
     args.cadre_id = unicodedata.normalize("NFC", args.cadre_id.strip())  # as the reader normalises every cell
     entry = by_id.get(args.cadre_id)
-    console = _Console(markup=False, emoji=False)
     if entry is None:
         own = [r for r in roster.rejected if r.cadre_id == args.cadre_id]
         if own:
-            console.print(Text(f"{own[0].file}:{own[0].line}: the row of '{args.cadre_id}' was rejected: {own[0].reason}"))
+            if args.format == "json":
+                from tinnhiem.explain_output import explanation
+
+                write_output(args.output, report.to_json(explanation(pol, roster, None, year, None, None, None, own[:1])))
+            else:
+                _write_text(args.output, lambda console: console.print(
+                    Text(f"{own[0].file}:{own[0].line}: the row of '{args.cadre_id}' was rejected: {own[0].reason}")))
             return 1
         hint = did_you_mean(args.cadre_id, by_id)
         raise UsageError(f"no cadre '{args.cadre_id}' in {args.roster}" + (f"\nhelp: {hint}" if hint else ""))
     plan = ev.plan(entry.cadre)
     decision = None
+    tallies_sha = None
     rejected_own: list[Rejected] = []
     if args.tallies:
         plans = {entry.cadre.cadre_id: plan}
         stream = read_tallies(args.tallies, pol, plans, {}, lambda: [])
         tallies: dict[str, Tally] = {}
+        stage_rows: list[TallyRow] = []
         for item in stream.rows:
             if isinstance(item, TallyRow):
-                tallies[item.tally.venue] = item.tally
+                if item.stage is not None:
+                    stage_rows.append(item)
+                else:
+                    tallies[item.tally.venue] = item.tally
             elif item.cadre_id == args.cadre_id:
                 rejected_own.append(item)
-        decision = ev.decide(entry.cadre, tallies, plan)
+        decision, refused = decide_with_stages(ev, entry.cadre, plan, tallies, stage_rows, stream.file.path)
+        rejected_own += refused
+        tallies_sha = stream.sha256
+    if args.format == "json":  # the trace with full citations and the cadre object of evaluate, for scripts
+        from tinnhiem.explain_output import explanation
+
+        write_output(args.output, report.to_json(explanation(pol, roster, tallies_sha, year, entry, plan, decision, rejected_own)))
+        return 1 if rejected_own else 0
     from tinnhiem.table import render_trace
 
     c = entry.cadre
     line = (f"{c.cadre_id} · {c.full_name} · {c.level} · {c.unit}\n"
             f"titles: {', '.join(sorted(c.titles)) or 'none'} · " + " · ".join(f"{k}: {v}" for k, v in c.facts.items())
             + f" · vote year {year}")
-    render_trace(console, pol, line, plan, decision)
-    for r in rejected_own:
-        console.print(Text(f"{r.file}:{r.line}: tally rejected: {r.reason}"))
+
+    def draw(console: Console) -> None:
+        render_trace(console, pol, line, plan, decision)
+        for r in rejected_own:
+            console.print(Text(f"{r.file}:{r.line}: tally rejected: {r.reason}"))
+
+    _write_text(args.output, draw)
     return 1 if rejected_own else 0
+
+
+def _write_text(path: str | None, draw: Callable[[Console], None]) -> None:
+    """Text drawn on the terminal's console; or, with ``--output FILE``, into FILE as into a pipe (no colour,
+    the width of a console that is not a terminal), replaced into place when complete (:mod:`tinnhiem.files`)."""
+    if path is None:
+        draw(_Console(markup=False, emoji=False))
+        return
+    try:
+        with output(path) as fh:
+            draw(_Console(file=fh, color_system=None, markup=False, emoji=False))
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise os_error(exc, f"cannot write {path}") from None
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -499,8 +554,16 @@ def cmd_test(args: argparse.Namespace) -> int:
     for path in paths:
         try:
             pol = load_policy(path, args.policy_root)
-        except PolicyError as exc:
+        except PolicyError as exc:  # its diagnostics in its place, before the summary (stdout, as check; in full on stderr)
             errors.append(exc)
+            n = len(exc.diagnostics)
+            console.print(Text.assemble((str(path), "bold"), f" — not tested: {n} error{'s' if n != 1 else ''}"))
+            for d in exc.diagnostics:
+                console.print(Text.assemble("  ", ("✗", "red"), f" {d.span}: {d.severity}[{d.code}]: {d.message}"))
+                if d.hint:
+                    console.print(Text(f"      help: {d.hint}", style="dim"))
+            sys.stdout.flush()
+            print(exc.render(), file=sys.stderr, flush=True)
             continue
         if not pol.examples:
             console.print(Text(f"{path}: no examples", style="dim"))
@@ -520,9 +583,11 @@ def cmd_test(args: argparse.Namespace) -> int:
             for step in result.decision.trace:
                 cite = f" [{step.cite.label}]" if step.cite else ""
                 console.print(Text(f"      · {step.kind} {step.rule}: {step.detail}{cite}", style="dim"))
-    for exc in errors:
-        print(exc.render(), file=sys.stderr)
-    console.print(Text(f"{total - failed} passed, {failed} failed"))
+    summary = f"{total - failed} passed, {failed} failed"
+    if errors:
+        n = sum(len(exc.diagnostics) for exc in errors)
+        summary += f", {len(errors)} not tested ({n} error{'s' if n != 1 else ''})"
+    console.print(Text(summary))  # last, after every diagnostic
     if errors:
         return 2
     return 1 if failed else 0

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
+from dsl import ir
 from dsl import syntax as s
 from dsl.diagnostics import Diagnostic, PolicyError
 from dsl.loader import display_path, load_policy_text, policy_root
@@ -241,10 +242,14 @@ def index_file(pf: s.PolicyFile, path: Path, text: str, documents: dict[str, str
                 codes = ", ".join(b.code.text for b in it.bands)
                 add("bands", it.name, f"**bands** `{it.name.text}`{ref}: {codes}")
                 for b in it.bands:
-                    cons = "".join(f"\n- {'phải' if c.kind == 'must' else 'có thể'}: {c.text.value}" for c in b.consequences)
+                    cons = "".join(f"\n- {ir.CONSEQUENCE_VI[c.kind]}: {c.text.value}" for c in b.consequences)
                     md = (f"**band** `{b.code.text}` of `{it.name.text}` — {b.label.value}\n\n"
                           f"`{_source_slice(lines, b.when.span)}` · severity {b.severity}{cons}{_cite_md(b.cite, docs)}")
                     add("band", b.code, md, it.name.text)
+            case s.Stage():
+                after = ", ".join(a.text for a in it.after)
+                add("stage", it.name, f"**stage** `{it.name.text}` — {it.label.value}\n\nat `{it.venue.text}` after {after}, "
+                    f"bands `{it.bands}`{_cite_md(it.cite, docs)}")
             case s.Combine():
                 add("two_venues", it.outcome, f"**two_venues** `{it.outcome.text}` — {it.label.value}{_cite_md(it.cite, docs)}")
             case s.Schedule():

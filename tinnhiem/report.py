@@ -6,10 +6,12 @@ digests, the year, one entry per accepted cadre (status, exemptions, venues with
 outcome, citations), the rejected rows, and a summary whose counts reconcile. The CSV writer and the
 table renderer (``tinnhiem.table``) both render this document, so the three formats cannot disagree.
 
-The builders here (:func:`plan_entry`, :func:`evaluate_entry`, :func:`to_csv`) are the reference:
-:mod:`tinnhiem.stream` builds the same per-cadre objects and CSV rows without a document (for large
-inputs, ``csv`` and ``jsonl``), and the tests hold it to these byte for byte. :class:`SummaryCounts`
-is the one implementation of the summary, fed a cadre at a time by both.
+How one cadre becomes output — its object, its CSV rows — is :mod:`tinnhiem.cadre_output`, and only
+there: :func:`plan_entry` and :func:`evaluate_entry` pass one full decision through it, as
+:mod:`tinnhiem.stream` (what the commands write every format with) passes its memoised ones, and
+:func:`to_csv` writes a document's cadres with :func:`~tinnhiem.cadre_output.object_rows`. The
+numbers' formats and the CSV columns are re-exported here for the callers of this module.
+:class:`SummaryCounts` is the one implementation of the summary, fed a cadre at a time by both.
 """
 
 from __future__ import annotations
@@ -19,128 +21,37 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
 from typing import Any
 
 from dsl import ir
-from dsl.evaluator import Decision, Plan, Tally
-from tinnhiem.csvio import safe_cell
+from dsl.evaluator import Decision, Plan
+from tinnhiem import cadre_output
+from tinnhiem.cadre_output import CSV_COLUMNS, counts_block, csv_header, percent, percent_vi, rejected_csv_row
 from tinnhiem.roster import Rejected, Roster, RosterEntry
+
+#: The public names; CSV_COLUMNS, counts_block, csv_header, percent, percent_vi and rejected_csv_row are
+#: :mod:`tinnhiem.cadre_output`'s, re-exported for the callers of this module.
+__all__ = ["CSV_COLUMNS", "SummaryCounts", "cite_label", "closing", "counts_block", "csv_header", "document", "evaluate_entry", "jsonl_line",
+           "percent", "percent_vi", "plan_entry", "rejected_csv_row", "rejected_list", "summarise", "to_csv", "to_json"]
 
 
 def cite_label(c: ir.Citation | None) -> str | None:
     return c.label if c else None
 
 
-def percent(share: Fraction) -> str:
-    """An exact share as a percentage with two decimals, rounded half up, for display only."""
-    hundredths = share * 10000
-    whole, rest = divmod(hundredths.numerator, hundredths.denominator)
-    if 2 * rest >= hundredths.denominator:
-        whole += 1
-    return f"{whole // 100}.{whole % 100:02d}%"
-
-
-def percent_vi(share: Fraction) -> str:
-    """A share as the official texts write it: two decimals rounded half up, a decimal comma, trailing
-    zeros dropped (``97,5%``, ``1,24%``, ``100%``)."""
-    text = percent(share)[:-1].rstrip("0").rstrip(".")
-    return text.replace(".", ",") + "%"
-
-
-LEVELS = ("high", "confidence", "low")
-
-
-def counts_block(t: Tally, base: str) -> dict[str, Any]:
-    """Each level of a tally over the venue's base: the count of the base, each level's exact share and
-    its percentage (``percents``, in the official form) — the figures of a confirming resolution. Both
-    writers of the per-cadre output (:func:`evaluate_entry`, :mod:`tinnhiem.stream`) take them from here."""
-    den = t.get(base)
-    shares: dict[str, str | None] = {}
-    percents: dict[str, str | None] = {}
-    for level in LEVELS:
-        n = t.get(level)
-        if den and n is not None:
-            f = Fraction(n, den)
-            shares[level], percents[level] = f"{f.numerator}/{f.denominator}", percent_vi(f)
-        else:
-            shares[level] = percents[level] = None
-    return {"members": t.members, "base": base, "base_count": den, "shares": shares, "percents": percents}
-
-
 def _policy_block(policy: ir.Policy) -> dict[str, Any]:
     return {"name": policy.id, "title": policy.name, "file": policy.path.rsplit("/", 1)[-1], "sha256": policy.sha256}
 
 
-def _cites(plan: Plan, decision: Decision | None) -> list[str]:
-    seen: list[str] = []
-    for step in (decision.trace if decision else plan.trace):
-        if step.cite and step.kind != "overridden" and step.cite.label not in seen:
-            seen.append(step.cite.label)
-    return seen
-
-
-def _cadre_head(entry: RosterEntry, plan: Plan) -> dict[str, Any]:
-    c = entry.cadre
-    return {
-        "cadre_id": c.cadre_id, "full_name": c.full_name, "level": c.level, "unit": c.unit,
-        "titles": sorted(c.titles), "line": entry.line, "status": plan.status,
-        "exemptions": [{"rule": x.name, "reason": x.reason, "cite": x.cite.label} for x in plan.exemptions],
-        "warnings": list(entry.warnings),
-    }
-
-
 def plan_entry(policy: ir.Policy, entry: RosterEntry, plan: Plan) -> dict[str, Any]:
-    out = _cadre_head(entry, plan)
-    rule_cites = {r.name: r.cite.label for r in policy.venue_rules}
-    cite = ", ".join(rule_cites[n] for n in plan.active_rules)
-    out["venues"] = [{"venue": v, "cite": cite} for v in plan.venues]
-    out["venue_rules"] = list(plan.active_rules)
-    out["outcome"] = None
-    out["cites"] = _cites(plan, None)
-    if entry.extra:
-        out["extra"] = dict(entry.extra)
-    return out
+    """The cadre object of ``entry`` planned by ``plan`` (:func:`tinnhiem.cadre_output.plan_object`)."""
+    return cadre_output.plan_object(entry, cadre_output.PlanView.of(policy, plan), cadre_output.Formats())
 
 
 def evaluate_entry(policy: ir.Policy, entry: RosterEntry, decision: Decision) -> dict[str, Any]:
-    plan = decision.plan
-    out = _cadre_head(entry, plan)
-    venues = []
-    for r in decision.results:
-        t = r.tally
-        item: dict[str, Any] = {"venue": r.venue, "tally": "present" if t else "missing"}
-        if t is None:
-            item.update({"collected": None, "low": None, "low_share": None, "percent": None, "band": None,
-                         "consequences": [], "cite": None})
-        else:
-            band = r.band
-            item.update({
-                "issued": t.issued, "collected": t.collected, "high": t.high, "confidence": t.confidence, "low": t.low,
-                "convened": t.convened, "present": t.present,
-                "denominator": policy.base_at(r.venue),
-                **counts_block(t, policy.base_at(r.venue)),
-                "low_share": f"{r.share.numerator}/{r.share.denominator}" if r.share is not None else None,
-                "percent": percent(r.share) if r.share is not None else None,
-                "session_valid": r.session_valid,
-                "band": band.code if band else None,
-                "band_label": band.label if band else None,
-                "band_set": r.band_set,
-                "consequences": list(band.must + band.may) if band else [],
-                "must": list(band.must) if band else [],
-                "options": list(band.may) if band else [],
-                "cite": band.cite.label if band else None,
-            })
-        venues.append(item)
-    out["venues"] = venues
-    out["venue_rules"] = list(plan.active_rules)
-    out["outcome"] = decision.outcome
-    if decision.outcome and policy.combine and decision.outcome == policy.combine.outcome:
-        out["outcome_label"] = policy.combine.label
-    out["cites"] = _cites(plan, decision)
-    if entry.extra:
-        out["extra"] = dict(entry.extra)
-    return out
+    """The cadre object of ``entry`` decided by ``decision`` (:func:`tinnhiem.cadre_output.evaluate_object`)."""
+    view = cadre_output.DecisionView.of(policy, cadre_output.PlanView.of(policy, decision.plan), decision)
+    return cadre_output.evaluate_object(entry, view, [r.tally for r in decision.results], cadre_output.Formats())
 
 
 def rejected_list(rows: Iterable[Rejected]) -> list[dict[str, Any]]:
@@ -159,9 +70,14 @@ class SummaryCounts:
         self.missing = 0
 
     @staticmethod
+    def key(band: str | None, missing: bool, evaluated: bool) -> str:
+        """How a venue is counted: its band, or planned (no tallies) / missing (no tally) / no_band."""
+        return band or ("planned" if not evaluated else ("missing" if missing else "no_band"))
+
+    @staticmethod
     def venue_key(venue: Mapping[str, Any], evaluated: bool) -> str:
-        """How a venue of a cadre object is counted: its band, or planned / missing / no_band."""
-        return venue.get("band") or ("planned" if not evaluated else ("missing" if venue.get("tally") == "missing" else "no_band"))
+        """:meth:`key` of a venue of a cadre object."""
+        return SummaryCounts.key(venue.get("band"), venue.get("tally") == "missing", evaluated)
 
     def add(self, status: str, outcome: str | None, venue_keys: Iterable[tuple[str, str]], n: int = 1) -> None:
         """``n`` cadres of this status and outcome, with these (venue, key) pairs each."""
@@ -235,63 +151,13 @@ def jsonl_line(obj: Mapping[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False) + "\n"
 
 
-CSV_COLUMNS: tuple[str, ...] = ("cadre_id", "full_name", "level", "unit", "titles", "status", "exemptions", "venue", "issued", "collected",
-               "low", "low_share", "percent", "band", "consequences", "outcome", "cites", "file", "line", "reason",
-               # appended (brief §3: never renamed or reordered): each level over the venue's base, as counts_block
-               "members", "base", "base_count", "high", "confidence", "high_share", "confidence_share",
-               "high_percent", "confidence_percent", "low_percent")
-_COL = {c: i for i, c in enumerate(CSV_COLUMNS)}
-
-
-def csv_header(extra_columns: list[str]) -> list[str]:
-    """The header row; an extra column's name comes from the input, so it is made safe as a cell is."""
-    return list(CSV_COLUMNS) + [safe_cell(c) for c in extra_columns]
-
-
-def rejected_csv_row(r: Mapping[str, Any], extra_columns: list[str]) -> list[str]:
-    """The CSV row of one rejected input row (an entry of the document's ``rejected``)."""
-    row = [""] * (len(CSV_COLUMNS) + len(extra_columns))
-    row[0] = safe_cell(r.get("cadre_id") or "")
-    row[_COL["status"]] = "rejected"
-    row[_COL["file"]] = safe_cell(r["file"])
-    row[_COL["line"]] = safe_cell(r["line"])
-    row[_COL["reason"]] = safe_cell(r["reason"])
-    return row
-
-
 def to_csv(doc: Mapping[str, Any], extra_columns: list[str]) -> str:
     """One row per cadre and venue (one row for a cadre without venue), then one row per rejected input row."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS) + extra_columns, lineterminator="\n", restval="")
-    csv.writer(buf, lineterminator="\n").writerow(csv_header(extra_columns))
+    w = csv.writer(buf, lineterminator="\n")
+    stages = any("stages" in c for c in doc["cadres"])  # evaluate with a policy that has stages
+    w.writerow(csv_header(extra_columns, stages))
     for c in doc["cadres"]:
-        base = {
-            "cadre_id": c["cadre_id"], "full_name": c["full_name"], "level": c["level"], "unit": c["unit"],
-            "titles": ";".join(c["titles"]), "status": c["status"],
-            "exemptions": "; ".join(f"{x['reason']} ({x['cite']})" for x in c["exemptions"]),
-            "outcome": c["outcome"] or "", "cites": "; ".join(c["cites"]), "line": c["line"],
-        }
-        base.update({k: c.get("extra", {}).get(k, "") for k in extra_columns})
-        for v in c["venues"] or [{}]:
-            row = dict(base)
-            if v:
-                row.update({
-                    "venue": v["venue"], "issued": v.get("issued", ""), "collected": v.get("collected", ""),
-                    "low": v.get("low", ""), "low_share": v.get("low_share", ""), "percent": v.get("percent", ""),
-                    "band": "missing_tally" if v.get("tally") == "missing" else v.get("band", ""),
-                    "consequences": "; ".join(v.get("must", []) + [f"hoặc: {o}" for o in v.get("options", [])]),
-                })
-                if "shares" in v:  # a venue with its tally: each level over the base (counts_block)
-                    shares, percents = v["shares"], v["percents"]
-                    row.update({
-                        "members": v["members"], "base": v["base"], "base_count": v["base_count"],
-                        "high": v["high"], "confidence": v["confidence"],
-                        "high_share": shares["high"], "confidence_share": shares["confidence"],
-                        "high_percent": percents["high"], "confidence_percent": percents["confidence"],
-                        "low_percent": percents["low"],
-                    })
-            w.writerow({k: safe_cell(x) for k, x in row.items()})
-    for r in doc["rejected"]:
-        row = {"cadre_id": r.get("cadre_id") or "", "status": "rejected", "file": r["file"], "line": r["line"], "reason": r["reason"]}
-        w.writerow({k: safe_cell(x) for k, x in row.items()})
+        w.writerows(cadre_output.object_rows(c, extra_columns, stages))
+    w.writerows(rejected_csv_row(r, extra_columns, stages) for r in doc["rejected"])
     return buf.getvalue()

@@ -78,6 +78,9 @@ def render_document(doc: dict[str, Any], console: Console, policy: ir.Policy, li
             table.add_row(*_row([*cadre, "\n".join(v["venue"] for v in c["venues"]) or "—", cites]), end_section=True)
             continue
         outcome = c["outcome"] or "—"
+        if c.get("stages") and (c.get("next_stage") or c.get("final") != c["outcome"]):
+            # the procedure goes on: the stage to hold next, or the final result of the later votes
+            outcome += f"\n→ {c['next_stage']}" if c.get("next_stage") else f"\n→ {c['final'] or '—'}"
         if c.get("outcome_label"):
             legend.setdefault(outcome, (c["outcome_label"], [], [], ""))
         elif outcome in OUTCOME_VI:
@@ -196,4 +199,9 @@ def render_trace(console: Console, policy: ir.Policy, cadre_line: str, plan: Pla
     line = f"status: {plan.status} ({status}); venues: {', '.join(plan.venues) or 'none'}"
     if decision is not None:
         line += f"; outcome: {decision.outcome or 'null'}"
+        for r in decision.stages:  # the procedure: each later vote, then where it ends
+            line += f"; {r.stage.name}: " + (r.band.code if r.band else {"due": "to be held", "decided": "no band",
+                                                                           "not_due": "not due"}[r.status])
+        if decision.stages:
+            line += f"; final: {decision.final or 'pending'}"
     console.print(Text(line, style="bold"))

@@ -3,11 +3,17 @@
 Takes the tallies path, the policy and, per accepted cadre, the plan the evaluator made; produces
 a stream of the accepted :class:`~dsl.evaluator.Tally` rows (as :class:`TallyRow`, with their line
 and cadre) and of the rejected rows with their line and reason: counts that are not non-negative
-integers, ``high + confidence + low ≤ collected ≤ issued`` broken, ``present ≤ convened`` broken, a
-zero denominator, an unknown or rejected cadre, a cadre not voted or not planned at that venue, a
+integers, an invariant of the policy broken (bundled: ``high + confidence + low ≤ collected ≤ issued ≤
+present ≤ convened ≤ members``, each where given), a zero denominator, an unknown or rejected cadre, a cadre not voted or not planned at that venue, a
 duplicate (the first stands). Rows are read as a stream; the reader keeps only the (cadre, venue)
 pairs already accepted (for the duplicate check), and the file's SHA-256 is known once the stream
 has been read to its end.
+
+The optional ``stage`` column says which vote of the procedure a row counts (empty: the poll). A
+stage row names a stage of the policy held at its venue, counts only the ballot levels of that stage
+(the others are 0) and is checked against the base of the stage's band set; whether the stage is
+*due* for the cadre depends on the poll's result and is decided after the whole file is read
+(:func:`not_due`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 from dsl import ir
 from dsl.diagnostics import did_you_mean
-from dsl.evaluator import Plan, Tally, compile_invariants
+from dsl.evaluator import Cadre, Decision, Evaluator, Plan, Tally, compile_invariants
 from dsl.values import MAX_DIGITS, whole_number, why_not_whole
 from tinnhiem.csvio import CsvFile, open_csv, shown
 from tinnhiem.roster import Rejected
@@ -33,6 +39,7 @@ class TallyRow:
     line: int
     cadre_id: str
     tally: Tally
+    stage: str | None = None  # the later vote this row counts (the ``stage`` column); None: the poll
 
 
 @dataclass
@@ -104,8 +111,12 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
                      if i is not None)
     venues = policy.venue_codes()
     base_at = {v: policy.base_at(v) for v in venues}  # what each venue's share is counted over
+    i_stage = col.get("stage")
+    stages = {st.name: st for st in policy.stages}
+    stage_base = {st.name: policy.base_of(bs) if (bs := policy.band_set(st.band_set)) is not None else policy.default_base()
+                  for st in policy.stages}
     invariants = compile_invariants(policy.invariants())
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     hints = _CadreHints(roster_ids)
     for line, fields in f.records:
         cid = fields[i_cid].strip() if i_cid < len(fields) else ""
@@ -137,7 +148,25 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
         if problem is not None:
             yield Rejected(path, line, _first_problem(fields, counted, optional), cid)
             continue
-        problem = _check(issued, collected, high, conf, low, convened, present, members, base_at[venue], invariants)  # type: ignore[arg-type]
+        stage = fields[i_stage].strip() if i_stage is not None else ""
+        if stage:
+            st = stages.get(stage)
+            if st is None:
+                hint = did_you_mean(stage, stages) if stages else None
+                yield Rejected(path, line, f"unknown stage '{shown(stage)}'" + (
+                    f" — {hint}" if hint else (f" (one of: {', '.join(stages)})" if stages else " (the policy has no later stage)")), cid)
+                continue
+            if st.venue != venue:
+                yield Rejected(path, line, f"stage '{stage}' is held at '{st.venue}', not at '{venue}'", cid)
+                continue
+            unused = [(name, n) for name, n in (("high", high), ("confidence", conf), ("low", low)) if name not in st.levels and n]
+            if unused:
+                name, n = unused[0]
+                yield Rejected(path, line, f"the ballot of stage '{stage}' has no level '{name}' ({', '.join(st.levels)}): "
+                                           f"{name} must be 0, not {n}", cid)
+                continue
+        base = stage_base[stage] if stage else base_at[venue]
+        problem = _check(issued, collected, high, conf, low, convened, present, members, base, invariants)  # type: ignore[arg-type]
         if problem is not None:
             yield Rejected(path, line, problem, cid)
             continue
@@ -157,12 +186,14 @@ def _stream(f: CsvFile, policy: ir.Policy, plans: Mapping[str, Plan], roster_rej
             planned = ", ".join(plan.venues) or "none"
             yield Rejected(path, line, f"cadre '{shown(cid)}' is not voted at '{venue}' (planned: {planned})", cid)
             continue
-        key = (cid, venue)
+        key = (cid, venue, stage)
         first = seen.setdefault(key, line)
         if first != line:
-            yield Rejected(path, line, f"a tally for '{shown(cid)}' at '{venue}' already appears on line {first}; the first stands", cid)
+            of = f" (stage '{stage}')" if stage else ""
+            yield Rejected(path, line, f"a tally for '{shown(cid)}' at '{venue}'{of} already appears on line {first}; the first stands",
+                           cid)
             continue
-        yield TallyRow(line, cid, Tally(venue, issued, collected, high, conf, low, convened, present, members))
+        yield TallyRow(line, cid, Tally(venue, issued, collected, high, conf, low, convened, present, members), stage or None)
 
 
 class _CadreHints:
@@ -220,3 +251,34 @@ def _check(issued: int, collected: int, high: int, conf: int, low: int, convened
         return f"no ballots {base} ({base} = 0): the share of low votes is undefined" if base != "members" \
             else "members = 0: the share of low votes is undefined"
     return None
+
+
+def not_due(decision: Decision, row: TallyRow) -> str | None:
+    """Why the stage row ``row`` cannot be counted for the cadre of ``decision`` (its poll decided), or None."""
+    result = next((r for r in decision.stages if r.stage.name == row.stage), None)
+    if result is None:
+        return f"stage '{row.stage}' is not held for '{shown(row.cadre_id)}' (not voted at '{row.tally.venue}')"
+    if result.due:
+        return None
+    after = ", ".join(result.stage.after)
+    return (f"stage '{row.stage}' is not due for '{shown(row.cadre_id)}': it follows {after} at '{result.stage.venue}', "
+            f"and the vote before it there decided {result.trigger or 'no band'}")
+
+
+def decide_with_stages(ev: Evaluator, cadre: Cadre, plan: Plan, tallies: Mapping[str, Tally],
+                       stage_rows: list[TallyRow], path: str) -> tuple[Decision, list[Rejected]]:
+    """Decide a cadre with the stage rows that are due for them; the others are rejected with the reason
+    (:func:`not_due`). A stage follows the band of the vote before it, so the rows are taken in the
+    order of the policy's stages, each decided with those already kept."""
+    kept: dict[str, Tally] = {}
+    refused: list[Rejected] = []
+    order = {st.name: i for i, st in enumerate(ev.policy.stages)}
+    decision = ev.decide(cadre, tallies, plan, kept)
+    for row in sorted(stage_rows, key=lambda r: order.get(r.stage or "", 0)):
+        why = not_due(decision, row)
+        if why is not None:
+            refused.append(Rejected(path, row.line, why, row.cadre_id))
+            continue
+        kept[row.stage] = row.tally  # type: ignore[index]
+        decision = ev.decide(cadre, tallies, plan, kept)
+    return decision, refused

@@ -123,6 +123,10 @@ def violation_shown(prop: str, policy: ir.Policy, finding: dict) -> bool:
                     bs, share, band, _ = results[0]
                     theirs, _ = band_of(bs.refined, tallies[0][1].low, getattr(tallies[0][1], den_name))  # type: ignore[arg-type]
                     return (band.code if band else None) != (theirs.code if theirs else None)
+        case "builtin.imports_kept":
+            # some exemption of an import holds for the row, and the plan votes it
+            c = cadres[0]
+            return plans[0].status == "voted" and any(ev.condition_holds(x.when, c) for _, sub in policy.imports for x in sub.exemptions)
         case "builtin.refinement_keeps":
             c = cadres[0]
             return any(x.refined is not None and ev.condition_holds(x.when, c) != ev.condition_holds(x.refined.when, c)

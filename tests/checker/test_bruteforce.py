@@ -95,6 +95,40 @@ def _schedule_feasible(policy: ir.Policy) -> bool:
     return True
 
 
+def _band_samples(policy: ir.Policy, shares: list[tuple[int, int]]) -> dict[str, dict[str, tuple[int, int]]]:
+    """For each band set, one share (low, D) per band it decides on the domain."""
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for bs in policy.band_sets:
+        for lo, d in shares:
+            b, _ = _first(bs, lo, d)
+            if b is not None:
+                out.setdefault(bs.name, {}).setdefault(b.code, (lo, d))
+    return out
+
+
+def _tally(venue: str, lo: int, d: int) -> Tally:
+    """A count with share lo/d over every base: d ballots, d members, lo low, the rest confidence."""
+    return Tally(venue, d, d, 0, d - lo, lo, None, None, d)
+
+
+def _stages_due(policy: ir.Policy, ev: Evaluator, cadre: Cadre, plan, samples) -> set[str]:
+    """The stages due for ``cadre`` under some poll band and some band of each stage before it."""
+    due: set[str] = set()
+    for venue in plan.venues:
+        chain = [st for st in policy.stages if st.venue == venue]
+        if not chain:
+            continue
+        poll = policy.band_set_at(venue)
+        sets = [poll.name if poll else ""] + [st.band_set for st in chain[:-1]]
+        options = [list(samples.get(name, {}).values()) or [(0, 1)] for name in sets]
+        for picks in itertools.product(*options):
+            tallies = {venue: _tally(venue, *picks[0])}
+            stage_tallies = {st.name: _tally(venue, *pick) for st, pick in zip(chain[:-1], picks[1:])}
+            d = ev.decide(cadre, tallies, plan, stage_tallies)
+            due.update(r.stage.name for r in d.stages if r.due)
+    return due
+
+
 def brute_force(policy: ir.Policy, titles: frozenset[str] | None) -> dict[str, bool]:
     """property id → violated on the domain (only the applicable ones that the enumeration decides)."""
     evaluators = [Evaluator(policy, year) for year in _years(policy)]
@@ -121,6 +155,9 @@ def brute_force(policy: ir.Policy, titles: frozenset[str] | None) -> dict[str, b
                                "no_conflict"), False)
     props = dict.fromkeys((p.name for p in policy.properties), False)
     refine = False
+    dropped = False  # imports_kept: a row an imported exemption exempts, voted by the plan
+    imported = [x for _, sub in policy.imports for x in sub.exemptions]
+    samples = _band_samples(policy, shares)
     for ev, cadre in itertools.product(evaluators, list(_inputs(policy, titles))):
         plan = ev.plan(cadre)
         fired.update(("scope", r) for r in plan.scope_rules)
@@ -141,6 +178,10 @@ def brute_force(policy: ir.Policy, titles: frozenset[str] | None) -> dict[str, b
         for name in props:
             if not ev.property_holds(name, cadre, plan):
                 props[name] = True
+        if plan.status == "voted" and any(ev.condition_holds(x.when, cadre, plan) for x in imported):
+            dropped = True
+        if plan.status == "voted":
+            fired.update(("stage", name) for name in _stages_due(policy, ev, cadre, plan, samples))
         for x in policy.exemptions:
             if x.refined is not None and ev.condition_holds(x.when, cadre, plan) != ev.condition_holds(x.refined.when, cadre, plan):
                 refine = True
@@ -153,11 +194,14 @@ def brute_force(policy: ir.Policy, titles: frozenset[str] | None) -> dict[str, b
         violated["builtin.venue_implies_scope"] = plan_viol["venue_implies_scope"]
         if len(policy.venue_rules) >= 2:
             violated["builtin.no_conflict"] = plan_viol["no_conflict"]
+        if imported:
+            violated["builtin.imports_kept"] = dropped
     rules: set[tuple[str, ...]] = {("scope", s.name) for s in policy.scope} | {("exemption", x.name) for x in policy.exemptions}
     rules |= {("band", bs.name, b.code) for bs in sets for b in bs.bands}
     if can_plan:
         rules |= {("venue_rule", r.name) for r in policy.venue_rules}
         rules |= {("item", r.name, it.venue) for r in policy.venue_rules for it in r.items}
+        rules |= {("stage", st.name) for st in policy.stages}
     violated["builtin.no_dead_rule"] = not rules <= fired
     if policy.schedule:
         violated["builtin.schedule_feasible"] = not _schedule_feasible(policy)
@@ -178,6 +222,7 @@ CASES = [pytest.param(p, None, id=f"{p.parent.name}/{p.stem}") for p in FIXTURES
     pytest.param(bundled.path("thanhhoa-kh134.policy"), KH134_TITLES, id="bundled/thanhhoa-kh134 (6 titles)"),
     pytest.param(bundled.path("qd96.policy"), None, id="bundled/qd96"),
     pytest.param(bundled.path("nq96-qh15.policy"), None, id="bundled/nq96-qh15"),
+    pytest.param(bundled.path("quoc-hoi-nq96.policy"), frozenset({"bo_truong", "thu_tuong", "chanh_an"}), id="bundled/quoc-hoi-nq96 (3 titles)"),
 ]
 
 

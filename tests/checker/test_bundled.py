@@ -35,7 +35,7 @@ def _props(data: dict, policy_id: str) -> dict[str, dict]:
 def test_bundled_policies_check_clean(bundled_report):
     assert bundled_report["_code"] == 0
     assert bundled_report["exit_code"] == 0
-    assert {p["policy"]["id"] for p in bundled_report["policies"]} == {"qd96", "nq96_qh15", "thanhhoa_kh134"}
+    assert {p["policy"]["id"] for p in bundled_report["policies"]} == {"qd96", "nq96_qh15", "thanhhoa_kh134", "quoc_hoi_nq96"}
     for pol in bundled_report["policies"]:
         for p in pol["properties"]:
             assert p["status"] in ("proved", "acknowledged", "not_applicable"), (pol["policy"]["id"], p["id"], p["message"])

@@ -59,6 +59,11 @@ def test_bad(name, monkeypatch, update_golden):
         case "stale_acknowledgement":
             assert _status(report, "hdnd_chi_lay_phieu_nguoi_do_hdnd_bau") == "stale"
             assert _status(report, "builtin.schedule_feasible") == "stale"
+        case "stage_never_due":
+            assert _status(report, "builtin.no_dead_rule") == "refuted"
+            prop = next(p for p in report.properties if p.id == "builtin.no_dead_rule")
+            assert "stage bo_phieu_tin_nhiem can never fire" in str(prop.message) or any(
+                "stage bo_phieu_tin_nhiem" in str(f) for f in getattr(prop, "findings", ()))
         case "policy_property":
             assert _status(report, "hdnd_chi_lay_phieu_nguoi_do_hdnd_bau") == "refuted"
             assert _status(report, "huyen_khong_o_noi_cong_tac") == "proved"

@@ -24,7 +24,7 @@ import pytest
 from bench import handwritten
 from tests.cli.test_streaming import ROSTER, TALLIES
 from tests.conftest import EXAMPLES_DIR, POLICY_DIR
-from tinnhiem import report
+from tinnhiem import cadre_output, report
 from tinnhiem.cli import main
 
 #: The columns of the brief, section 3: never renamed or reordered.
@@ -87,7 +87,10 @@ def test_every_row_of_every_shape_has_every_cell_and_extras_come_last(tmp_path, 
     roster, tallies = _tricky(tmp_path)
     argv = _evaluate(roster, tallies) if command == "evaluate" else ("plan", "--roster", str(roster))
     header, by_name, rows = _csv(capsys, tmp_path, *argv)
-    assert header == BRIEF_COLUMNS + LEVEL_COLUMNS + ["ghi_chu"]
+    # evaluate with the bundled plan, whose council has a second stage: the procedure's columns come
+    # after the levels and before the roster's extra columns
+    procedure = list(cadre_output.STAGE_COLUMNS) if command == "evaluate" else []
+    assert header == BRIEF_COLUMNS + LEVEL_COLUMNS + procedure + ["ghi_chu"]
     assert all(len(r) == len(header) for r in rows)
     statuses = {r["status"] for r in by_name}
     assert {"voted", "exempt", "out_of_scope", "rejected"} <= statuses
@@ -182,7 +185,8 @@ def _assert_csv_says_what_json_says(capsys, tmp_path: Path, argv: tuple[str, ...
     doc = json.loads(text)
     want = []
     for c in doc["cadres"]:
-        for v in c["venues"] or [{}]:
+        later = [s for s in c.get("stages", ()) if s["status"] != "not_due"]  # a row per later vote due or counted
+        for v in [*(c["venues"] or [{}]), *later]:
             old = {"low": v.get("low"), "low_share": v.get("low_share"), "percent": v.get("percent")}
             want.append((c["cadre_id"], v.get("venue", ""), {k: "" if x is None else str(x) for k, x in old.items()} | _venue_cells(v)))
             if v.get("shares"):  # the low share of counts_block is the share the band was found for
@@ -197,7 +201,9 @@ def _assert_stream_is_the_document(tmp_path: Path, capsys, argv: tuple[str, ...]
     """``--format csv`` (streamed row by row) writes what :func:`report.to_csv` writes from the JSON document."""
     _, streamed = _run(capsys, tmp_path, "csv", *argv)
     _, text = _run(capsys, tmp_path, "json", *argv)
-    extra = next(csv.reader(io.StringIO(streamed)))[len(report.CSV_COLUMNS):]  # the roster's extra columns
+    header = next(csv.reader(io.StringIO(streamed)))
+    stages = header[len(report.CSV_COLUMNS):len(report.CSV_COLUMNS) + 3] == list(cadre_output.STAGE_COLUMNS)
+    extra = header[len(report.CSV_COLUMNS) + (3 if stages else 0):]  # the roster's extra columns
     assert streamed == report.to_csv(json.loads(text), extra)
 
 

@@ -62,6 +62,7 @@ MODULES: dict[str, ModuleSpec] = {
     "checker/encode.py": _spec(_CHECK, ("tests/dsl/test_nary_connectives.py", "tests/checker/test_shape_fixtures.py")),
     "checker/properties.py": _spec(_CHECK, ("tests/checker/test_shape_fixtures.py",)),
     "tinnhiem/stream.py": _spec(_CLI, (), _NOT_BIG),
+    "tinnhiem/cadre_output.py": _spec((*_CLI, "tests/cli/test_cadre_output.py", "tests/cli/test_stages.py"), (), _NOT_BIG),
     "tinnhiem/tallies.py": _spec((*_CLI, _IO + "test_one_integer_rule_for_counts"), (), _NOT_BIG),
     "tinnhiem/roster.py": _spec((*_CLI, _IO + "test_one_integer_rule_for_years_in_the_roster",
                                  _IO + "test_a_duplicate_id_never_blames_a_valid_row_for_a_rejected_one"), (), _NOT_BIG),
